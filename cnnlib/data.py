@@ -274,3 +274,30 @@ def load_images(name: str, train: bool = True, limit: int | None = None, seed: i
     s = torch.tensor(std).view(1, -1, 1, 1)
     data = replace(data, images=(images - m) / s)
     return data.to(device) if device is not None else data
+
+
+SAMPLE_PHOTOS = {"grace_hopper": "grace_hopper.jpg", "logo": "logo2.png"}
+
+
+def sample_photo(name: str = "grace_hopper", size: int | None = None) -> torch.Tensor:
+    """A photo that ships with matplotlib, as a (3, H, W) float tensor in [0, 1]; no download.
+
+    PNGs read by matplotlib can have 4 channels (RGBA): the alpha channel is dropped.
+    `size` resizes so the shorter side has that many pixels. Used from chapter 1 on.
+    """
+    import matplotlib.cbook
+    import matplotlib.pyplot as plt
+
+    if name not in SAMPLE_PHOTOS:
+        raise ValueError(f"Unknown sample photo {name!r}; choose one of {sorted(SAMPLE_PHOTOS)}.")
+    array = plt.imread(matplotlib.cbook.get_sample_data(SAMPLE_PHOTOS[name], asfileobj=False))
+    image = torch.as_tensor(np.array(array)).float()
+    if image.max() > 1:  # JPEG: uint8 0..255
+        image = image / 255
+    image = image[..., :3].permute(2, 0, 1).contiguous()  # (H, W, C) -> (C, H, W), alpha dropped
+    if size is not None:
+        scale = size / min(image.shape[1:])
+        hw = [round(image.shape[1] * scale), round(image.shape[2] * scale)]
+        image = torch.nn.functional.interpolate(image[None], size=hw, mode="bilinear",
+                                                antialias=True, align_corners=False)[0].clamp(0, 1)
+    return image

@@ -1,4 +1,4 @@
-"""2-D convolution from scratch: a direct loop (the definition) and im2col + one matmul (how it is fast).
+"""2-D convolution from scratch: a direct loop (the definition) and im2col + one matmul (fast).
 
 Deep-learning "convolution" is cross-correlation: the kernel is not flipped. Chapter 1.
 """
@@ -12,43 +12,68 @@ from cnnlib.ops.sizes import conv_output_size
 
 
 def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value, value
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) for v in value)
+    ):
         return int(value[0]), int(value[1])
     raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
 
 
 def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) padding that keeps the size at stride 1; extra goes right/bottom, like torch."""
+    """(left, right, top, bottom) padding keeping the size at stride 1; extra goes right/bottom."""
     total_h = dilation[0] * (kernel[0] - 1)
     total_w = dilation[1] * (kernel[1] - 1)
     return total_w // 2, total_w - total_w // 2, total_h // 2, total_h - total_h // 2
 
 
-def _check_conv_args(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                     stride: tuple[int, int], dilation: tuple[int, int], groups: int) -> None:
+def _check_conv_args(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    groups: int,
+) -> None:
     """Explain a bad configuration before computing anything."""
     if input.ndim != 4:
-        raise ValueError(f"input must be 4-D (N, C, H, W), got shape {tuple(input.shape)}; "
-                         "add a batch dimension with input.unsqueeze(0).")
+        raise ValueError(
+            f"input must be 4-D (N, C, H, W), got shape {tuple(input.shape)}; "
+            "add a batch dimension with input.unsqueeze(0)."
+        )
     if weight.ndim != 4:
-        raise ValueError(f"weight must be 4-D (C_out, C_in/groups, kH, kW), got {tuple(weight.shape)}.")
+        raise ValueError(
+            f"weight must be 4-D (C_out, C_in/groups, kH, kW), got {tuple(weight.shape)}."
+        )
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"groups must be a positive int, got {groups!r}.")
     c_in, c_out = input.shape[1], weight.shape[0]
     if c_in % groups or c_out % groups:
-        raise ValueError(f"groups={groups} must divide both input channels ({c_in}) and output "
-                         f"channels ({c_out}).")
+        raise ValueError(
+            f"groups={groups} must divide both input channels ({c_in}) and output "
+            f"channels ({c_out})."
+        )
     if weight.shape[1] * groups != c_in:
-        raise ValueError(f"weight expects {weight.shape[1] * groups} input channels "
-                         f"(weight.shape[1]={weight.shape[1]} x groups={groups}) but input has {c_in}.")
+        raise ValueError(
+            f"weight expects {weight.shape[1] * groups} input channels "
+            f"(weight.shape[1]={weight.shape[1]} x groups={groups}) but input has {c_in}."
+        )
     if bias is not None and bias.shape != (c_out,):
-        raise ValueError(f"bias must have shape ({c_out},), one per output channel, got {tuple(bias.shape)}.")
+        raise ValueError(
+            f"bias must have shape ({c_out},), one per output channel, got {tuple(bias.shape)}."
+        )
     if min(stride) < 1:
-        raise ValueError(f"stride must be positive, got {stride}.")
+        raise ValueError(f"stride must be positive (1 = every position), got {stride}.")
     if min(dilation) < 1:
-        raise ValueError(f"dilation must be positive, got {dilation}.")
+        raise ValueError(f"dilation must be positive (1 = an ordinary kernel), got {dilation}.")
+    if input.dtype != weight.dtype:
+        raise ValueError(
+            f"input is {input.dtype} but weight is {weight.dtype}; convert one, e.g. "
+            "input.to(weight.dtype)."
+        )
 
 
 def _pad_input(input: torch.Tensor, padding, kernel, stride, dilation) -> torch.Tensor:
@@ -56,12 +81,16 @@ def _pad_input(input: torch.Tensor, padding, kernel, stride, dilation) -> torch.
         return input
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError(f"padding='same' needs stride 1 (got stride={stride}): with a larger "
-                             "stride no padding keeps the size; give the padding as a number.")
+            raise ValueError(
+                f"padding='same' needs stride 1 (got stride={stride}): with a larger "
+                "stride no padding keeps the size; give the padding as a number."
+            )
         return F.pad(input, _same_padding(kernel, dilation))
     ph, pw = _pair(padding, "padding")
     if ph < 0 or pw < 0:
-        raise ValueError(f"padding must be non-negative, got {padding!r}.")
+        raise ValueError(
+            f"padding must be non-negative, got {padding!r}; to crop, slice the input instead."
+        )
     return F.pad(input, (pw, pw, ph, ph))
 
 
@@ -71,21 +100,31 @@ def _output_hw(padded: torch.Tensor, kernel, stride, dilation) -> tuple[int, int
     out_w = conv_output_size(w, kernel[1], stride[1], 0, dilation[1])
     if out_h < 1 or out_w < 1:
         span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
-        raise ValueError(f"kernel spans {span[0]}x{span[1]} pixels (kernel_size {kernel}, dilation "
-                         f"{dilation}) but the padded input is only {h}x{w}; use a smaller kernel "
-                         "or dilation, or more padding.")
+        raise ValueError(
+            f"kernel spans {span[0]}x{span[1]} pixels (kernel_size {kernel}, dilation "
+            f"{dilation}) but the padded input is only {h}x{w}; use a smaller kernel "
+            "or dilation, or more padding."
+        )
     return out_h, out_w
 
 
-def im2col(input: torch.Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
-           dilation: int | tuple[int, int] = 1) -> torch.Tensor:
+def im2col(
+    input: torch.Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> torch.Tensor:
     """Unfold every kernel-sized patch into a column: (N, C, H, W) -> (N, C*kH*kW, L).
 
     Column l holds the window under output position l (row-major), in the same order as
     `weight.reshape(C_out, -1)`, so convolution becomes one matrix multiply. `input` must
     already be padded. Loops over the kH*kW kernel taps only, never over positions.
     """
-    kernel, stride, dilation = _pair(kernel_size, "kernel_size"), _pair(stride, "stride"), _pair(dilation, "dilation")
+    kernel, stride, dilation = (
+        _pair(kernel_size, "kernel_size"),
+        _pair(stride, "stride"),
+        _pair(dilation, "dilation"),
+    )
     n, c = input.shape[:2]
     out_h, out_w = _output_hw(input, kernel, stride, dilation)
     taps = []
@@ -93,15 +132,27 @@ def im2col(input: torch.Tensor, kernel_size: int | tuple[int, int], stride: int 
         for j in range(kernel[1]):
             top, left = i * dilation[0], j * dilation[1]
             # every output position's pixel under tap (i, j): a strided slice of the input
-            taps.append(input[:, :, top: top + stride[0] * (out_h - 1) + 1: stride[0],
-                              left: left + stride[1] * (out_w - 1) + 1: stride[1]])  # (N, C, oH, oW)
+            taps.append(
+                input[
+                    :,
+                    :,
+                    top : top + stride[0] * (out_h - 1) + 1 : stride[0],
+                    left : left + stride[1] * (out_w - 1) + 1 : stride[1],
+                ]
+            )  # (N, C, oH, oW)
     cols = torch.stack(taps, dim=2)  # (N, C, kH*kW, oH, oW)
     return cols.reshape(n, c * kernel[0] * kernel[1], out_h * out_w)  # (N, C*kH*kW, L)
 
 
-def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
-           dilation: int | tuple[int, int] = 1, groups: int = 1) -> torch.Tensor:
+def conv2d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> torch.Tensor:
     """Same as torch.nn.functional.conv2d, computed as im2col + one (batched) matrix multiply."""
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     _check_conv_args(input, weight, bias, stride, dilation, groups)
@@ -119,10 +170,16 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     return out
 
 
-def conv2d_loop(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
-                dilation: int | tuple[int, int] = 1, groups: int = 1) -> torch.Tensor:
-    """The definition, written as loops: each output value is a window · kernel dot product (+ bias).
+def conv2d_loop(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """The definition, as loops: each output value is a window · kernel dot product (+ bias).
 
     Slow on purpose; use it to read what convolution is, and `conv2d` to compute.
     """
@@ -136,12 +193,16 @@ def conv2d_loop(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | 
     out = input.new_zeros(n, c_out, out_h, out_w)
     for o in range(c_out):
         g = o // o_per_group
-        channels = x[:, g * c_per_group:(g + 1) * c_per_group]  # this kernel's input channels
+        channels = x[:, g * c_per_group : (g + 1) * c_per_group]  # this kernel's input channels
         for r in range(out_h):
             for c in range(out_w):
                 top, left = r * stride[0], c * stride[1]
-                window = channels[:, :, top: top + dilation[0] * (kernel[0] - 1) + 1: dilation[0],
-                                  left: left + dilation[1] * (kernel[1] - 1) + 1: dilation[1]]
+                window = channels[
+                    :,
+                    :,
+                    top : top + dilation[0] * (kernel[0] - 1) + 1 : dilation[0],
+                    left : left + dilation[1] * (kernel[1] - 1) + 1 : dilation[1],
+                ]
                 out[:, o, r, c] = (window * weight[o]).sum(dim=(1, 2, 3))
         if bias is not None:
             out[:, o] += bias[o]

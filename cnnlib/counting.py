@@ -1,0 +1,126 @@
+"""Parameters and multiply-accumulates (MACs) of convolution variants: formulas and a counter.
+
+One MAC is one multiply plus one add (w * x accumulated into a sum). Conventions:
+- The formulas count weights and MACs of the convolutions only; biases are left out unless
+  `bias=True` is asked for (a bias adds one parameter per output channel, no MAC).
+- `count_macs` measures a module with `torch.utils.flop_counter.FlopCounterMode`, which
+  reports FLOPs = 2 x MACs for convolutions and matmuls and ignores bias additions, so
+  it returns flops // 2.
+- torchinfo's `total_mult_adds` is MACs too, but it adds one per bias per output pixel;
+  compare it with bias-free layers.
+Chapters 6-11 use these to check every cost claim.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+Size = int | tuple[int, int]
+
+
+def _hw(value: Size, name: str) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}.")
+
+
+def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"groups={groups} must divide in_channels ({in_channels}) and "
+                         f"out_channels ({out_channels}).")
+
+
+# --- standard and grouped convolution -------------------------------------------------------
+def conv_params(in_channels: int, out_channels: int, kernel_size: Size, groups: int = 1,
+                bias: bool = False) -> int:
+    """Weights of a conv: C_out * (C_in / g) * kH * kW (+ C_out with bias). groups=1 is standard."""
+    _check_groups(in_channels, out_channels, groups)
+    k_h, k_w = _hw(kernel_size, "kernel_size")
+    return out_channels * (in_channels // groups) * k_h * k_w + (out_channels if bias else 0)
+
+
+def conv_macs(in_channels: int, out_channels: int, kernel_size: Size, out_size: Size,
+              groups: int = 1) -> int:
+    """MACs of a conv: each of the C_out*oH*oW outputs is a (C_in/g)*kH*kW dot product."""
+    _check_groups(in_channels, out_channels, groups)
+    out_h, out_w = _hw(out_size, "out_size")
+    return conv_params(in_channels, out_channels, kernel_size, groups) * out_h * out_w
+
+
+# --- 1x1, depthwise and depthwise separable ---------------------------------------------------
+def pointwise_params(in_channels: int, out_channels: int) -> int:
+    """A 1x1 conv is a C_in x C_out matrix applied at every pixel: C_in * C_out weights."""
+    return conv_params(in_channels, out_channels, 1)
+
+
+def pointwise_macs(in_channels: int, out_channels: int, out_size: Size) -> int:
+    """H * W * C_in * C_out: one matrix-vector product per pixel."""
+    return conv_macs(in_channels, out_channels, 1, out_size)
+
+
+def depthwise_params(channels: int, kernel_size: Size, multiplier: int = 1) -> int:
+    """One k x k kernel per channel (groups = channels): C * multiplier * kH * kW."""
+    return conv_params(channels, channels * multiplier, kernel_size, groups=channels)
+
+
+def depthwise_macs(channels: int, kernel_size: Size, out_size: Size, multiplier: int = 1) -> int:
+    """oH * oW * C * multiplier * kH * kW: no sum across channels."""
+    return conv_macs(channels, channels * multiplier, kernel_size, out_size, groups=channels)
+
+
+def depthwise_separable_params(in_channels: int, out_channels: int, kernel_size: Size) -> int:
+    """Depthwise k x k then pointwise 1x1: C_in*kH*kW + C_in*C_out."""
+    return depthwise_params(in_channels, kernel_size) + pointwise_params(in_channels, out_channels)
+
+
+def depthwise_separable_macs(in_channels: int, out_channels: int, kernel_size: Size,
+                             out_size: Size) -> int:
+    """oH*oW*(C_in*kH*kW + C_in*C_out); the ratio to a standard conv is 1/C_out + 1/(kH*kW)."""
+    return (depthwise_macs(in_channels, kernel_size, out_size)
+            + pointwise_macs(in_channels, out_channels, out_size))
+
+
+# --- spatially separable and flattened (stride 1, size-preserving padding) --------------------
+def spatially_separable_params(in_channels: int, out_channels: int, kernel_size: int,
+                               mid_channels: int | None = None) -> int:
+    """k x 1 (C_in -> mid) then 1 x k (mid -> C_out): k*C_in*mid + k*mid*C_out (mid: C_out)."""
+    mid = out_channels if mid_channels is None else mid_channels
+    return (conv_params(in_channels, mid, (kernel_size, 1))
+            + conv_params(mid, out_channels, (1, kernel_size)))
+
+
+def spatially_separable_macs(in_channels: int, out_channels: int, kernel_size: int, out_size: Size,
+                             mid_channels: int | None = None) -> int:
+    """Both steps at the output size (stride 1): oH*oW*(k*C_in*mid + k*mid*C_out)."""
+    out_h, out_w = _hw(out_size, "out_size")
+    params = spatially_separable_params(in_channels, out_channels, kernel_size, mid_channels)
+    return params * out_h * out_w
+
+
+def flattened_params(in_channels: int, out_channels: int, kernel_size: int) -> int:
+    """Per output channel C_in + k + k (lateral, vertical, horizontal 1-D kernels), not C_in*k*k."""
+    return out_channels * (in_channels + 2 * kernel_size)
+
+
+def flattened_macs(in_channels: int, out_channels: int, kernel_size: int, out_size: Size) -> int:
+    """Per output channel M*N*(C_in + k + k) instead of M*N*C_in*k*k (stride 1)."""
+    out_h, out_w = _hw(out_size, "out_size")
+    return flattened_params(in_channels, out_channels, kernel_size) * out_h * out_w
+
+
+# --- counters ---------------------------------------------------------------------------------
+def count_params(module: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters, weights and biases included."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def count_macs(module: nn.Module, *inputs: torch.Tensor) -> int:
+    """MACs of one forward pass, measured: FlopCounterMode's FLOPs / 2 (bias adds not counted)."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(*inputs)
+    return counter.get_total_flops() // 2

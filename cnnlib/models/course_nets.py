@@ -1,0 +1,156 @@
+"""The course's own small networks: the 4-conv batch-norm MNIST CNN and fast LeNet-style nets.
+
+- `mnist_cnn` (chapter 15): conv 1->16->32->64->128 (3x3), 2x2 max pooling after the 2nd and
+  4th conv, then FC 128*4*4 -> 1024 -> 128 -> 10. The convolutions use no padding ("valid"):
+  28 -> 26 -> 24 -> pool 12 -> 10 -> 8 -> pool 4, which is where the 4x4 comes from. With
+  "same" padding (P=1) the map would stay 28 -> 14 -> 7 and the first FC would need 128*7*7.
+- `fast_lenet` (chapter 19): LeNet's 5x5 conv / pool / FC layout with batch norm, small
+  enough to train on full Fashion-MNIST in under a minute on two CPU cores.
+- `fast_resnet` (chapter 19, GPU recipe): a small residual net (32-64-128) for the GPU
+  speed run, where the arithmetic is cheap and a wider net buys accuracy.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from cnnlib.models.registry import register
+
+
+def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Output size floor((W - F + 2P) / S) + 1 of a convolution or pooling layer (chapter 3)."""
+    return (size - kernel + 2 * padding) // stride + 1
+
+
+def conv_bn_relu(in_channels: int, out_channels: int, kernel: int, padding: int) -> nn.Sequential:
+    """Conv (no bias: the BN shift replaces it) -> BatchNorm -> ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel, padding=padding, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class MnistCNN(nn.Module):
+    """Four 3x3 conv-BN-ReLU layers (pool after the 2nd and 4th) then three FC layers.
+
+    `padding=0` is the syllabus network (FC 128*4*4 on 28x28 input); `padding=1` keeps
+    each conv "same" and the FC input grows to 128*7*7. The FC size is computed from
+    `image_size` with the output-size formula, so any square input works.
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
+                 padding: int = 0) -> None:
+        super().__init__()
+        size = image_size
+        for step in ("conv", "conv", "pool", "conv", "conv", "pool"):
+            size = conv_out(size, 3, 1, padding) if step == "conv" else conv_out(size, 2, 2)
+        if size < 1:
+            raise ValueError(f"image_size={image_size} is too small for MnistCNN with "
+                             f"padding={padding}: the last feature map would be {size}x{size}; "
+                             "use images of at least 12x12 (or padding=1).")
+        self.features = nn.Sequential(
+            conv_bn_relu(in_channels, 16, 3, padding),
+            conv_bn_relu(16, 32, 3, padding),
+            nn.MaxPool2d(2, 2),
+            conv_bn_relu(32, 64, 3, padding),
+            conv_bn_relu(64, 128, 3, padding),
+            nn.MaxPool2d(2, 2),
+        )
+        self.feature_size = size  # 4 for 28x28 input and padding=0
+        self.classifier = nn.Sequential(
+            nn.Flatten(),  # (N, 128, s, s) -> (N, 128*s*s)
+            nn.Linear(128 * size * size, 1024),
+            nn.ReLU(inplace=True),
+            nn.Linear(1024, 128),
+            nn.ReLU(inplace=True),
+            nn.Linear(128, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class FastLeNet(nn.Module):
+    """LeNet layout with BN: 5x5 conv(same)/pool, 5x5 conv/pool, FC 800 -> 120 -> 84 -> classes."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
+                 width: int = 16) -> None:
+        super().__init__()
+        size = conv_out(conv_out(conv_out(image_size, 5, 1, 2), 2, 2), 5)  # 28 -> 28 -> 14 -> 10
+        size = conv_out(size, 2, 2)  # -> 5
+        if size < 1:
+            raise ValueError(f"image_size={image_size} is too small for FastLeNet; use >= 12.")
+        self.features = nn.Sequential(
+            conv_bn_relu(in_channels, width, 5, 2),
+            nn.MaxPool2d(2, 2),
+            conv_bn_relu(width, 2 * width, 5, 0),
+            nn.MaxPool2d(2, 2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),  # (N, 2w, 5, 5) -> (N, 50w)
+            nn.Linear(2 * width * size * size, 120, bias=False),
+            nn.BatchNorm1d(120),
+            nn.ReLU(inplace=True),
+            nn.Linear(120, 84),
+            nn.ReLU(inplace=True),
+            nn.Linear(84, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class Residual(nn.Module):
+    """x + f(x) for a shape-preserving f."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class FastResNet(nn.Module):
+    """A small ResNet-9-style net: stem, three pooled stages (one with two residual convs), FC."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32) -> None:
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            conv_bn_relu(in_channels, w, 3, 1),
+            conv_bn_relu(w, 2 * w, 3, 1),
+            nn.MaxPool2d(2),  # 28 -> 14
+            Residual(nn.Sequential(conv_bn_relu(2 * w, 2 * w, 3, 1),
+                                   conv_bn_relu(2 * w, 2 * w, 3, 1))),
+            conv_bn_relu(2 * w, 4 * w, 3, 1),
+            nn.MaxPool2d(2),  # 14 -> 7
+            Residual(nn.Sequential(conv_bn_relu(4 * w, 4 * w, 3, 1),
+                                   conv_bn_relu(4 * w, 4 * w, 3, 1))),
+            nn.AdaptiveMaxPool2d(1),
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(4 * w, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+@register
+def mnist_cnn(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
+              padding: int = 0) -> MnistCNN:
+    """The syllabus's 4-conv batch-norm MNIST network (chapter 15)."""
+    return MnistCNN(num_classes, in_channels, image_size, padding)
+
+
+@register
+def fast_lenet(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
+               width: int = 16) -> FastLeNet:
+    """LeNet with batch norm, for the CPU speed goal (chapter 19)."""
+    return FastLeNet(num_classes, in_channels, image_size, width)
+
+
+@register
+def fast_resnet(num_classes: int = 10, in_channels: int = 1, width: int = 32) -> FastResNet:
+    """A small residual net for the GPU speed recipe (chapter 19)."""
+    return FastResNet(num_classes, in_channels, width)

@@ -1,0 +1,140 @@
+"""Course networks, batched augmentation, evaluation helpers and the fast training loop."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from cnnlib import augment
+from cnnlib.data import ImageData
+from cnnlib.evaluate import confusion_matrix, mistakes, per_class_accuracy
+from cnnlib.fast import evaluate_fast, fast_fit, profile_step, tensor_batches
+from cnnlib.models import build_model
+from cnnlib.models.course_nets import conv_out
+
+
+def test_mnist_cnn_shapes_follow_the_syllabus():
+    model = build_model("mnist_cnn")
+    x = torch.randn(3, 1, 28, 28)
+    sizes = []
+    for layer in model.features:
+        x = layer(x)
+        sizes.append(tuple(x.shape[1:]))
+    assert sizes == [(16, 26, 26), (32, 24, 24), (32, 12, 12),
+                     (64, 10, 10), (128, 8, 8), (128, 4, 4)]
+    fcs = [m for m in model.classifier if isinstance(m, nn.Linear)]
+    shapes = [(f.in_features, f.out_features) for f in fcs]
+    assert shapes == [(128 * 4 * 4, 1024), (1024, 128), (128, 10)]
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("size, padding, expected",
+                         [(28, 0, 4), (28, 1, 7), (32, 0, 5), (32, 1, 8)])
+def test_mnist_cnn_other_sizes(size, padding, expected):
+    model = build_model("mnist_cnn", in_channels=3, image_size=size, padding=padding, num_classes=5)
+    assert model.feature_size == expected
+    assert model(torch.randn(2, 3, size, size)).shape == (2, 5)
+
+
+def test_mnist_cnn_too_small_raises():
+    with pytest.raises(ValueError, match="image_size=10"):
+        build_model("mnist_cnn", image_size=10)
+
+
+@pytest.mark.parametrize("name", ["fast_lenet", "fast_resnet"])
+def test_fast_nets_forward(name):
+    model = build_model(name, num_classes=10)
+    assert model(torch.randn(4, 1, 28, 28)).shape == (4, 10)
+
+
+def test_conv_out_matches_torch():
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(30):
+        size, k, s, p = (int(torch.randint(lo, hi, (1,), generator=gen)) for lo, hi in
+                         ((8, 40), (1, 6), (1, 4), (0, 3)))
+        if p > k // 2:
+            continue
+        out = nn.Conv2d(1, 1, k, s, p)(torch.zeros(1, 1, size, size))
+        assert out.shape[-1] == conv_out(size, k, s, p)
+
+
+def test_random_flip_matches_torch_flip():
+    images = torch.randn(64, 2, 5, 7)
+    out = augment.random_flip(images, generator=torch.Generator().manual_seed(0))
+    flipped = [torch.equal(o, i.flip(-1)) for o, i in zip(out, images, strict=True)]
+    kept = [torch.equal(o, i) for o, i in zip(out, images, strict=True)]
+    assert all(f or k for f, k in zip(flipped, kept, strict=True))
+    assert 10 < sum(flipped) < 54
+    assert torch.equal(augment.random_flip(images, p=0.0), images)
+
+
+def test_random_crop_is_a_shifted_window_of_the_padded_image():
+    gen = torch.Generator().manual_seed(1)
+    images = torch.randn(40, 3, 6, 6)
+    out = augment.random_crop(images, padding=2, fill=0.0, generator=gen)
+    padded = nn.functional.pad(images, (2, 2, 2, 2))
+    for o, p in zip(out, padded, strict=True):
+        windows = [torch.equal(o, p[:, y:y + 6, x:x + 6]) for y in range(5) for x in range(5)]
+        assert any(windows)
+    assert out.shape == images.shape
+
+
+def test_cutout_and_compose_keep_shape():
+    images = torch.randn(8, 1, 12, 12)
+    aug = augment.compose(augment.flip_and_crop(padding=1, seed=0), lambda x: augment.cutout(x, 4))
+    assert aug(images).shape == images.shape
+    with pytest.raises(ValueError, match="size must be in 1..12"):
+        augment.cutout(images, 20)
+    with pytest.raises(ValueError, match="batch"):
+        augment.random_flip(images[0])
+
+
+def test_confusion_matrix_counts_pairs():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 2, 0, 2])
+    matrix = confusion_matrix(predicted, labels, 3)
+    expected = torch.zeros(3, 3, dtype=torch.long)
+    for t, p in zip(labels, predicted, strict=True):
+        expected[t, p] += 1
+    assert torch.equal(matrix, expected)
+    assert torch.allclose(per_class_accuracy(matrix), torch.tensor([0.5, 1.0, 2 / 3]))
+    logits = torch.tensor([[5.0, 0, 0], [0, 1.0, 0], [0, 3.0, 0],
+                           [0, 0, 1.0], [9.0, 0, 0], [0, 0, 1.0]])
+    assert mistakes(logits, labels).tolist() == [4, 1]  # most confident mistake first
+
+
+def _toy_data(n: int, seed: int) -> ImageData:
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 2, (n,), generator=gen)
+    images = torch.randn(n, 1, 12, 12, generator=gen) * 0.5
+    images[labels == 1, :, :, :6] += 1.5  # class 1: bright left half
+    return ImageData(images, labels, ["dark", "left"], f"toy {seed}", (0.0,), (1.0,))
+
+
+def test_fast_fit_learns_a_toy_problem():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 2))
+    history = fast_fit(model, _toy_data(512, 0), _toy_data(256, 1), epochs=3, batch_size=64,
+                       lr=1e-2, device="cpu", progress=False, verbose=False,
+                       augment=lambda x: augment.random_crop(x, 1))
+    assert history.test_acc > 0.9
+    assert len(history.epochs) == 3
+    _, acc_tta = evaluate_fast(model, _toy_data(256, 1), tta_flip=True)
+    assert acc_tta > 0.5  # the flip moves the bright half, so TTA is wrong here on purpose
+
+
+def test_fast_fit_rejects_bad_settings():
+    with pytest.raises(ValueError, match="epochs"):
+        fast_fit(nn.Linear(1, 1), _toy_data(8, 0), _toy_data(8, 1), epochs=0)
+    with pytest.raises(ValueError, match="batch_size=64"):
+        fast_fit(nn.Linear(1, 1), _toy_data(8, 0), _toy_data(8, 1), epochs=1, batch_size=64)
+
+
+def test_profile_step_reports_four_parts():
+    data = _toy_data(256, 0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(144, 2))
+    times = profile_step(model, tensor_batches(data, 32), steps=4, device="cpu")
+    assert set(times) == {"data", "forward", "backward", "optimizer"}
+    assert all(t >= 0 for t in times.values())
