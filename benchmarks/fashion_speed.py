@@ -1,4 +1,4 @@
-"""How fast can a small CNN learn full Fashion-MNIST? Speed-ups over the plain loop, then a timed run.
+"""How fast can a small CNN learn full Fashion-MNIST? Speed-ups over the plain loop, then a run.
 
     python benchmarks/fashion_speed.py                 # CPU: LeNet+BN, goal >= 90% within 60 s
     python benchmarks/fashion_speed.py --device cuda   # GPU: small ResNet, goal >= 94% in < 5 s

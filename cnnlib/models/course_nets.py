@@ -72,24 +72,27 @@ class MnistCNN(nn.Module):
 
 
 class FastLeNet(nn.Module):
-    """LeNet layout with BN: 5x5 conv(same)/pool, 5x5 conv/pool, FC 800 -> 120 -> 84 -> classes."""
+    """LeNet-5 layout with BN: 5x5 conv(same)/pool, 5x5 conv/pool, FC 400 -> 120 -> 84 -> classes.
+
+    `channels` are the two conv widths (LeNet-5's 6 and 16 by default).
+    """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
-                 width: int = 16) -> None:
+                 channels: tuple[int, int] = (6, 16)) -> None:
         super().__init__()
         size = conv_out(conv_out(conv_out(image_size, 5, 1, 2), 2, 2), 5)  # 28 -> 28 -> 14 -> 10
         size = conv_out(size, 2, 2)  # -> 5
         if size < 1:
             raise ValueError(f"image_size={image_size} is too small for FastLeNet; use >= 12.")
         self.features = nn.Sequential(
-            conv_bn_relu(in_channels, width, 5, 2),
+            conv_bn_relu(in_channels, channels[0], 5, 2),
             nn.MaxPool2d(2, 2),
-            conv_bn_relu(width, 2 * width, 5, 0),
+            conv_bn_relu(channels[0], channels[1], 5, 0),
             nn.MaxPool2d(2, 2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(),  # (N, 2w, 5, 5) -> (N, 50w)
-            nn.Linear(2 * width * size * size, 120, bias=False),
+            nn.Flatten(),  # (N, 16, 5, 5) -> (N, 400)
+            nn.Linear(channels[1] * size * size, 120, bias=False),
             nn.BatchNorm1d(120),
             nn.ReLU(inplace=True),
             nn.Linear(120, 84),
@@ -145,9 +148,9 @@ def mnist_cnn(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
 
 @register
 def fast_lenet(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
-               width: int = 16) -> FastLeNet:
-    """LeNet with batch norm, for the CPU speed goal (chapter 19)."""
-    return FastLeNet(num_classes, in_channels, image_size, width)
+               channels: tuple[int, int] = (6, 16)) -> FastLeNet:
+    """LeNet-5 with batch norm, for the CPU speed goal (chapter 19)."""
+    return FastLeNet(num_classes, in_channels, image_size, channels)
 
 
 @register
