@@ -24,10 +24,25 @@ DrawFn = Callable[..., None]  # draw(fig, **params): draw one state into an empt
 
 
 class ExplorerView(widgets.VBox):
-    """The live view; its text form (shown where widgets cannot render) says how to use it."""
+    """The live view. Where widgets cannot render (the static book) it shows a note instead."""
+
+    description = ""
 
     def __repr__(self) -> str:
-        return f"[Interactive explorer with sliders for: {self.description}. Run this notebook in Jupyter or Colab to use them.]"
+        return (f"[Interactive explorer with sliders for: {self.description}. "
+                "Run this notebook in Jupyter or Colab to use them.]")
+
+    def _ipython_display_(self) -> None:
+        # Works with ipywidgets 7 and 8: a live frontend renders the widget view; the book,
+        # which has no kernel, falls back to the HTML note (the player below still plays).
+        from IPython.display import display
+
+        note = (f'<p class="cnnlib-live-note">&#127899; <b>Interactive explorer</b> (sliders for '
+                f"{self.description}): run this page in Colab or Jupyter to use it. "
+                "The player below shows a tour of it.</p>")
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
+        display({"text/plain": repr(self), "text/html": note,
+                 "application/vnd.jupyter.widget-view+json": view}, raw=True)
 
 
 def _make_control(name: str, spec: Control, value: Any) -> widgets.Widget:

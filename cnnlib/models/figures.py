@@ -77,3 +77,38 @@ def draw_layer_stack(fig: Figure, trace: Sequence[tuple[str, str, tuple[int, ...
     ax.set_ylim(-3.2, 2.8)
     ax.axis("off")
     ax.set_title(title, fontsize=9)
+
+
+def draw_block(ax, layers: Sequence[str], title: str = "", shortcut: str | None = "identity",
+               colour: str = "#4c72b0") -> None:
+    """A residual-style block as a column of boxes (top to bottom), with an optional shortcut arc.
+
+    `layers` are the box labels, e.g. ["3x3 conv, 64", "BN, ReLU", ...]; `shortcut=None` draws
+    a plain block (no addition).
+    """
+    n = len(layers)
+    ax.set_xlim(0, 4)
+    ax.set_ylim(-1.6, n + 0.8)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    ax.annotate("", xy=(1.5, n - 0.05), xytext=(1.5, n + 0.6),
+                arrowprops=dict(arrowstyle="->", lw=0.8))
+    ax.text(1.6, n + 0.45, "x", fontsize=8)
+    for i, label in enumerate(layers):
+        y = n - 1 - i
+        ax.add_patch(patches.FancyBboxPatch((0.4, y + 0.15), 2.2, 0.7, boxstyle="round,pad=0.02",
+                                            facecolor=colour, alpha=0.25, edgecolor=colour))
+        ax.text(1.5, y + 0.5, label, ha="center", va="center", fontsize=7.5)
+        ax.annotate("", xy=(1.5, y - 0.05 if i < n - 1 else -0.45), xytext=(1.5, y + 0.15),
+                    arrowprops=dict(arrowstyle="->", lw=0.8))
+    if shortcut is not None:
+        ax.add_patch(patches.Circle((1.5, -0.7), 0.22, facecolor="white", edgecolor="black",
+                                    lw=0.8))
+        ax.text(1.5, -0.7, "+", ha="center", va="center", fontsize=10)
+        ax.plot([1.5, 3.3, 3.3, 1.72], [n + 0.3, n + 0.3, -0.7, -0.7], color="#c44e52", lw=1.2)
+        ax.text(3.4, n / 2 - 0.3, shortcut, rotation=90, va="center", fontsize=7.5, color="#c44e52")
+        ax.annotate("", xy=(1.5, -1.55), xytext=(1.5, -0.92),
+                    arrowprops=dict(arrowstyle="->", lw=0.8))
+        ax.text(1.6, -1.45, "ReLU(F(x) + shortcut(x))", fontsize=7)
+    else:
+        ax.text(1.6, -0.6, "ReLU(F(x))  (no shortcut)", fontsize=7)
