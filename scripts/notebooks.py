@@ -72,6 +72,18 @@ def ci_environment() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
+PROGRESS_BAR = re.compile(r"^[^|]*\d+%\|")  # tqdm's text form: "training:  40%|####  | ..."
+
+
+def drop_progress_bars(nb) -> None:
+    """Remove stored progress-bar widgets: frozen at 0% they mislead; the summary line stays."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (
+                "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                and PROGRESS_BAR.match(o["data"].get("text/plain", "")))]
+
+
 def run(paths: list[Path], timeout: int) -> None:
     """Execute each notebook top to bottom in a fresh kernel and save it with its outputs."""
     from nbclient import NotebookClient
@@ -88,6 +100,7 @@ def run(paths: list[Path], timeout: int) -> None:
                                 store_widget_state=False)
         client.execute()
         nb.metadata.pop("widgets", None)
+        drop_progress_bars(nb)
         nbformat.write(nb, path)
         size = path.stat().st_size / 1e6
         print(f"ran {path.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s ({size:.2f} MB)")
