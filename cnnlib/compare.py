@@ -120,3 +120,31 @@ def published(name: str, weights: str = "IMAGENET1K_V1") -> Published:
     meta = getattr(getattr(tvm, TORCHVISION_WEIGHTS[name]), weights).meta
     metrics = meta["_metrics"]["ImageNet-1K"]
     return Published(meta["num_params"], meta["_ops"], metrics["acc@1"], metrics["acc@5"])
+
+
+def trace_table(layers: nn.Sequential, input_size: tuple[int, ...]) -> list[dict]:
+    """Run one image through the children of `layers` in order; per child: shape, parameters, MACs.
+
+    The shape trace that the Part IV chapters print for every model, e.g. for
+    `model.features` of a MobileNet.
+    """
+    x = torch.randn(input_size)
+    rows = []
+    with torch.no_grad():
+        for name, child in layers.named_children():
+            macs = count_macs(child, tuple(x.shape))
+            x = child.eval()(x)
+            rows.append({"name": name, "type": type(child).__name__, "shape": tuple(x.shape[1:]),
+                         "params": count_parameters(child), "macs": macs})
+    return rows
+
+
+def print_trace_table(rows: list[dict], extra: dict[str, list] | None = None) -> None:
+    """Print `trace_table` rows aligned; `extra` adds columns (name -> one value per row)."""
+    extra = extra or {}
+    head = f"{'#':>3} {'layer':<18} {'output (C, H, W)':<18} {'params':>10} {'MACs':>13}"
+    print(head + "".join(f" {k:>8}" for k in extra))
+    for i, row in enumerate(rows):
+        line = (f"{row['name']:>3} {row['type']:<18} {str(row['shape']):<18} "
+                f"{row['params']:>10,} {row['macs']:>13,}")
+        print(line + "".join(f" {str(v[i]):>8}" for v in extra.values()))

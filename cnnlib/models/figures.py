@@ -57,21 +57,23 @@ def draw_layer_stack(fig: Figure, trace: Sequence[tuple[str, str, tuple[int, ...
     ax = fig.add_subplot(1, 1, 1)
     items = [("input", "input", tuple(input_shape)), *trace]
     biggest = max(s[1] for _, _, s in items if len(s) == 3)
+    fontsize = min(6.0, 120 / len(items))
     x = 0.0
     for _name, kind, shape in items:
         if len(shape) == 3:
             c, h, _ = shape
             height = 0.3 + 2.7 * math.sqrt(h / biggest)
             width = 0.15 + 0.12 * math.log2(max(c, 1))
-            label = f"{c}\n{h}x{shape[2]}"
+            label = f"{c}\n{h}²" if h == shape[2] else f"{c}\n{h}x{shape[2]}"
         else:
-            height, width, label = 0.6 + 0.3 * math.log10(max(shape[0], 1)), 0.25, f"{shape[0]}"
+            height, width, label = 0.6 + 0.3 * math.log10(max(shape[0], 1)), 0.4, f"{shape[0]}"
         colour = COLOURS.get(kind, "#937860")
         ax.add_patch(patches.Rectangle((x, -height / 2), width, height, facecolor=colour,
                                        edgecolor="black", linewidth=0.6, alpha=0.85))
-        ax.text(x + width / 2, height / 2 + 0.1, label, ha="center", va="bottom", fontsize=6)
+        ax.text(x + width / 2, height / 2 + 0.1, label, ha="center", va="bottom",
+                fontsize=fontsize)
         ax.text(x + width / 2, -height / 2 - 0.1, kind.replace("Adaptive", "Ad.")
-                .replace("2d", ""), ha="center", va="top", fontsize=5.5, rotation=90)
+                .replace("2d", ""), ha="center", va="top", fontsize=fontsize, rotation=90)
         x += width + 0.25
     ax.set_xlim(-0.2, x)
     ax.set_ylim(-3.2, 2.8)
