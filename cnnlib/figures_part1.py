@@ -59,7 +59,7 @@ def draw_padding_stride(fig: Figure, size: int = 7, kernel_size: int = 3, stride
     _cells(ax_out, out, out, lambda r, c: ORANGE if (r, c) == (row, col) else GREEN,
            f"output {out}x{out}")
     top = int(usage.max())
-    ax_use.imshow(usage, cmap="Blues", vmin=0, vmax=max(top, 1))
+    ax_use.imshow(usage.numpy(), cmap="Blues", vmin=0, vmax=max(top, 1))
     for r in range(size):
         for c in range(size):
             ax_use.text(c, r, str(int(usage[r, c])), ha="center", va="center", fontsize=7,
@@ -161,14 +161,14 @@ def draw_receptive_field(fig: Figure, model: nn.Sequential, input_size: int = 32
     top, bottom, left, right = ops.formula_region(prefix, shape, unit)
     rf = ops.receptive_field_of(prefix)[-1]
     ax_in, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [input_size, max(out_w, 4)]})
-    ax_in.imshow(grad / grad.max(), cmap="magma", vmin=0, vmax=1)
+    ax_in.imshow((grad / grad.max()).numpy(), cmap="magma", vmin=0, vmax=1)
     ax_in.add_patch(patches.Rectangle((left - 0.5, top - 0.5), right - left + 1, bottom - top + 1,
                                       fill=False, edgecolor="#2a9d8f", linewidth=2))
     ax_in.set_title(f"input {input_size}x{input_size}: gradient (colour), formula (box)",
                     fontsize=9)
     marker = torch.zeros(out_h, out_w)
     marker[unit] = 1
-    ax_map.imshow(marker, cmap="Oranges", vmin=0, vmax=1.3)
+    ax_map.imshow(marker.numpy(), cmap="Oranges", vmin=0, vmax=1.3)
     ax_map.set_title(f"map after layer {layer}: {out_h}x{out_w}", fontsize=9)
     for ax in (ax_in, ax_map):
         ax.set_xticks([])

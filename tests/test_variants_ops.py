@@ -188,3 +188,23 @@ def test_conv3d_bad_arguments():
         conv3d(torch.randn(1, 3, 4, 4, 4), torch.randn(2, 1, 3, 3, 3), groups=2)
     with pytest.raises(ValueError, match="does not fit"):
         conv3d(torch.randn(1, 1, 2, 4, 4), torch.randn(1, 1, 3, 3, 3))
+
+
+def test_conv3d_gradients_match_torch():
+    torch.manual_seed(5)
+    x = torch.randn(2, 4, 5, 6, 6, dtype=torch.double, requires_grad=True)
+    w = torch.randn(6, 2, 2, 3, 3, dtype=torch.double, requires_grad=True)
+    args = dict(stride=(1, 2, 1), padding=(1, 0, 1), dilation=(2, 1, 1), groups=2)
+    grads = torch.autograd.grad(conv3d(x, w, **args).square().sum(), (x, w))
+    ref_grads = torch.autograd.grad(F.conv3d(x, w, **args).square().sum(), (x, w))
+    for a, b in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_transposed_conv_is_the_input_gradient_of_conv():
+    torch.manual_seed(6)
+    x = torch.randn(1, 2, 7, 7, dtype=torch.double, requires_grad=True)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.double)
+    upstream = torch.randn(1, 3, 3, 3, dtype=torch.double)
+    F.conv2d(x, w, stride=2).backward(upstream)
+    torch.testing.assert_close(conv_transpose2d(upstream, w, stride=2), x.grad)
