@@ -17,15 +17,18 @@ from torch.func import functional_call
 # torchvision's weight enum for each model name (its metadata: ImageNet accuracy, size, GFLOPS).
 TORCHVISION_WEIGHTS = {
     "alexnet": "AlexNet_Weights",
+    "vgg11": "VGG11_Weights",
     "vgg16": "VGG16_Weights",
     "vgg16_bn": "VGG16_BN_Weights",
     "googlenet": "GoogLeNet_Weights",
     "resnet18": "ResNet18_Weights",
+    "resnet34": "ResNet34_Weights",
     "resnet50": "ResNet50_Weights",
     "resnext50_32x4d": "ResNeXt50_32X4D_Weights",
     "mobilenet_v2": "MobileNet_V2_Weights",
     "mobilenet_v3_large": "MobileNet_V3_Large_Weights",
     "mobilenet_v3_small": "MobileNet_V3_Small_Weights",
+    "shufflenet_v2_x0_5": "ShuffleNet_V2_X0_5_Weights",
     "shufflenet_v2_x1_0": "ShuffleNet_V2_X1_0_Weights",
 }
 

@@ -70,6 +70,9 @@ def ci_environment() -> None:
     roots = [str(ROOT / "data")] + ([str(shared)] if shared.exists() else [])
     os.environ.setdefault("CNNLIB_DATA", os.pathsep.join(roots))
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # One torch thread per process: tests run two notebooks at once on two cores, and
+    # oversubscribed threads made chapters several times slower.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 PROGRESS_BAR = re.compile(r"^[^|]*\d+%\|")  # tqdm's text form: "training:  40%|####  | ..."

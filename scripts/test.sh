@@ -9,6 +9,8 @@ roots="$PWD/data"
 export CNNLIB_DATA="${CNNLIB_DATA:-$roots}"
 export CNNLIB_BUDGET="${CNNLIB_BUDGET:-quick}"
 export PYDEVD_DISABLE_FILE_VALIDATION=1
+# pytest runs two workers on two cores: one torch thread each avoids oversubscription.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 start=$(date +%s)
 .venv/bin/python -m ruff check cnnlib tests scripts
 .venv/bin/python -m pytest -n 2 --dist loadfile -p no:cacheprovider \

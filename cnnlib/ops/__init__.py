@@ -14,9 +14,16 @@ from cnnlib.ops.activations import (
     swish,
 )
 from cnnlib.ops.conv import conv2d, conv2d_loop, im2col
+from cnnlib.ops.conv3d import conv3d
 from cnnlib.ops.conv_grad import Conv2dFunction, col2im, conv2d_grads, conv2d_manual_grad
 from cnnlib.ops.coverage import pixel_usage
 from cnnlib.ops.losses import binary_cross_entropy_with_logits, cross_entropy, log_softmax, softmax
+from cnnlib.ops.matrix import (
+    conv2d_by_matrix,
+    conv_matrix,
+    conv_transpose2d_by_matrix,
+    matching_output_padding,
+)
 from cnnlib.ops.pool import adaptive_avg_pool2d, avg_pool2d, lp_pool2d, max_pool2d
 from cnnlib.ops.receptive_field import (
     LayerSpec,
@@ -38,6 +45,7 @@ from cnnlib.ops.sizes import (
     effective_kernel_size,
     pool_output_size,
 )
+from cnnlib.ops.transpose import conv_transpose2d, conv_transpose2d_as_conv, conv_transpose_output_size
 
 __all__ = [
     "ACTIVATIONS",
@@ -79,4 +87,13 @@ __all__ = [
     "receptive_fields",
     "traced_pixels",
     "traced_region",
+    # Part II: transposed and 3-D convolution, and convolution as a matrix
+    "conv3d",
+    "conv_transpose2d",
+    "conv_transpose2d_as_conv",
+    "conv_transpose_output_size",
+    "conv_matrix",
+    "conv2d_by_matrix",
+    "conv_transpose2d_by_matrix",
+    "matching_output_padding",
 ]
