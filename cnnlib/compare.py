@@ -56,8 +56,9 @@ def layer_macs(module: nn.Module, output: torch.Tensor) -> int:
 def macs_by_layer(model: nn.Module,
                   input_size: tuple[int, ...] = (1, 3, 224, 224)) -> dict[str, int]:
     """Multiply-adds of every Conv2d/Linear (by module name) for one forward pass of one image."""
-    if len(input_size) != 4 or input_size[0] != 1:
-        raise ValueError(f"input_size must be (1, C, H, W) for one image, got {input_size}.")
+    if len(input_size) < 2 or input_size[0] != 1:
+        raise ValueError(f"input_size must be (1, C, H, W) for one image (or (1, features)), "
+                         f"got {input_size}.")
     counts: dict[str, int] = {}
     hooks = []
     for name, module in model.named_modules():

@@ -2,6 +2,7 @@
 
     python scripts/notebooks.py sync                 # setup cell of every chapter from _config.yml
     python scripts/notebooks.py run chapters/03_*.ipynb   # execute in a fresh kernel, save outputs
+    python scripts/notebooks.py toc                  # write _toc.yml from the chapters present
 
 `run` uses the same settings as CI (quick budget, offline data roots, CIFAR-10 stand-in)
 so the committed outputs are what nbval will compare against.
@@ -111,16 +112,41 @@ def run(paths: list[Path], timeout: int) -> None:
             print(f"  WARNING: {path.name} is over 2 MB: fewer frames or lower DPI in its animations")
 
 
+PARTS = [  # (caption, first chapter number, last chapter number)
+    ("Part I: Convolution from the ground up", 1, 5),
+    ("Part II: Convolution variants", 6, 13),
+    ("Part III: Building and training CNNs", 14, 19),
+    ("Part IV: Architectures", 20, 99),
+]
+
+
+def write_toc() -> None:
+    """_toc.yml with every chapter notebook, grouped into the book's parts by number."""
+    lines = ["# Written by `python scripts/notebooks.py toc`: one entry per chapters/NN_*.ipynb.",
+             "format: jb-book", "root: intro", "parts:"]
+    chapters = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+    for caption, first, last in PARTS:
+        members = [p for p in chapters if first <= int(p.name[:2]) <= last]
+        if members:
+            lines += [f'  - caption: "{caption}"', "    chapters:"]
+            lines += [f"      - file: chapters/{p.stem}" for p in members]
+    (ROOT / "_toc.yml").write_text("\n".join(lines) + "\n")
+    print(f"wrote _toc.yml with {len(chapters)} chapters")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sync", help="write the setup cell into every chapter")
+    sub.add_parser("toc", help="write _toc.yml from the chapters present")
     run_parser = sub.add_parser("run", help="execute notebooks and save their outputs")
     run_parser.add_argument("paths", nargs="+", type=Path)
     run_parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args()
     if args.command == "sync":
         sync(sorted((ROOT / "chapters").glob("*.ipynb")))
+    elif args.command == "toc":
+        write_toc()
     else:
         run([p.resolve() for p in args.paths], args.timeout)
 

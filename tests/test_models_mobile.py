@@ -128,3 +128,32 @@ def test_bad_arguments():
         build_model("mobilenet_v2", width_mult=0)
     with pytest.raises(ValueError, match="width_mult"):
         build_model("mobilenet_v1", width_mult=-1)
+
+
+def test_compare_helpers():
+    from cnnlib.compare import layer_macs, macs_by_layer, measure_latency, trace_table
+
+    conv = nn.Conv2d(4, 6, 3, padding=1, groups=2)
+    assert layer_macs(conv, torch.zeros(1, 6, 5, 5)) == 6 * 25 * 2 * 9
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(8 * 4 * 4, 10))
+    assert macs_by_layer(model, (1, 3, 8, 8)) == {"0": 8 * 16 * 27, "3": 128 * 10}
+    weight_before = model[0].weight.clone()
+    count_macs(model, (1, 3, 8, 8))  # runs on the meta device: the real weights stay untouched
+    assert torch.equal(model[0].weight, weight_before) and model[0].weight.device.type == "cpu"
+    rows = trace_table(model, (1, 3, 8, 8))
+    assert [r["shape"] for r in rows] == [(8, 4, 4), (8, 4, 4), (128,), (10,)]
+    assert measure_latency(model, (1, 3, 8, 8), reps=1) > 0
+    with pytest.raises(ValueError, match="input_size"):
+        macs_by_layer(model, (2, 3, 8, 8))
+    with pytest.raises(ValueError, match="No torchvision weights"):
+        published("lenet5")
+
+
+def test_shuffle_block_errors():
+    from cnnlib.models.shufflenet import ShuffleBlock
+
+    with pytest.raises(ValueError, match="keeps its width"):
+        ShuffleBlock(24, 48, 1)
+    with pytest.raises(ValueError, match="even"):
+        ShuffleBlock(24, 49, 2)
