@@ -132,6 +132,31 @@ def write_toc() -> None:
             lines += [f"      - file: chapters/{p.stem}" for p in members]
     (ROOT / "_toc.yml").write_text("\n".join(lines) + "\n")
     print(f"wrote _toc.yml with {len(chapters)} chapters")
+    write_readme_contents(chapters)
+
+
+def chapter_title(path: Path) -> str:
+    """The notebook's first '# ' heading."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def write_readme_contents(chapters: list[Path]) -> None:
+    """The README's table of contents, between its contents markers."""
+    lines = []
+    for caption, first, last in PARTS:
+        members = [p for p in chapters if first <= int(p.name[:2]) <= last]
+        if members:
+            lines += [f"**{caption}**", ""] + [f"- [{chapter_title(p)}](chapters/{p.name})" for p in members] + [""]
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- contents")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- /contents -->")
+    (ROOT / "README.md").write_text(readme[:start] + "\n".join(lines) + readme[end:])
 
 
 def main() -> None:
