@@ -53,8 +53,10 @@ def test_chapter_was_run_top_to_bottom(path):
     code = [c for c in load(path)["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     counts = [c["execution_count"] for c in code]
     assert None not in counts and counts == sorted(counts), "run it with scripts/notebooks.py run"
-    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
-    assert not errors, "a stored error output"
+    unexpected = [c["source"][:1] for c in code
+                  if any(o["output_type"] == "error" for o in c["outputs"])
+                  and "raises-exception" not in c.get("metadata", {}).get("tags", [])]
+    assert not unexpected, "a stored error in a cell not tagged raises-exception"
 
 
 def test_toc_lists_every_chapter():
