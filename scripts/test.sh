@@ -12,7 +12,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION=1
 # pytest runs two workers on two cores: one torch thread each avoids oversubscription.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 start=$(date +%s)
-.venv/bin/python -m ruff check cnnlib tests scripts
+.venv/bin/python -m ruff check cnnlib tests scripts benchmarks chapters
 .venv/bin/python -m pytest -n 2 --dist loadfile -p no:cacheprovider \
   --nbval --nbval-current-env --nbval-cell-timeout 600 \
   --nbval-sanitize-with tests/nbval_sanitize.cfg \

@@ -97,6 +97,9 @@ def test_model_without_num_classes_is_explained():
 
 def test_too_large_batch_is_explained(capsys, monkeypatch):
     monkeypatch.setenv("CNNLIB_DEVICE", "cpu")
+    if "CNNLIB_DATA" not in os.environ:  # the offline MNIST subset lives in ../shared/data
+        monkeypatch.setenv("CNNLIB_DATA", os.pathsep.join([str(ROOT / "data"),
+                                                            str(ROOT.parent / "shared" / "data")]))
     status = main(["train", "--model", "fast_lenet", "--dataset", "mnist", "--limit", "50",
                    "--batch-size", "64", "--no-progress"])
     assert status == EXIT_USAGE
