@@ -117,8 +117,11 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", disable=not progress)
     for epoch in range(1, epochs + 1):
         model.train()
-        seen, loss_sum, correct = 0, 0.0, 0
-        for images, labels in train.batches(batch_size, shuffle=True, generator=generator):
+        # Running sums stay on the device: calling .item() every step would make a GPU wait.
+        seen = 0
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        for step, (images, labels) in enumerate(train.batches(batch_size, shuffle=True, generator=generator)):
             if augment is not None:
                 images = augment(images)
             logits = model(images)
@@ -129,10 +132,12 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
             if sched is not None:
                 sched.step()
             seen += len(labels)
-            loss_sum += loss.item() * len(labels)
-            correct += (logits.argmax(1) == labels).sum().item()
+            loss_sum += loss.detach() * len(labels)
+            correct += (logits.argmax(1) == labels).sum()
             bar.update(1)
-            bar.set_postfix(epoch=epoch, loss=f"{loss_sum / seen:.3f}")
+            if step % 10 == 0:
+                bar.set_postfix(epoch=epoch, loss=f"{loss_sum.item() / seen:.3f}")
+        loss_sum, correct = loss_sum.item(), correct.item()
         test_loss, test_acc = evaluate(model, test, device=device)
         history.epochs.append({"epoch": epoch, "train_loss": loss_sum / seen,
                                "train_acc": correct / seen, "test_loss": test_loss,
