@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from cnnlib.summary import count_parameters  # re-exported: chapters use compare.count_parameters
+
 # torchvision's weight enum for each model name (its metadata: ImageNet accuracy, size, GFLOPS).
 TORCHVISION_WEIGHTS = {
     "alexnet": "AlexNet_Weights",
@@ -31,11 +33,6 @@ TORCHVISION_WEIGHTS = {
     "shufflenet_v2_x0_5": "ShuffleNet_V2_X0_5_Weights",
     "shufflenet_v2_x1_0": "ShuffleNet_V2_X1_0_Weights",
 }
-
-
-def count_parameters(model: nn.Module) -> int:
-    """All parameters (weights, biases, BatchNorm scales and shifts); buffers are not counted."""
-    return sum(p.numel() for p in model.parameters())
 
 
 def layer_macs(module: nn.Module, output: torch.Tensor) -> int:
@@ -83,7 +80,12 @@ def macs_by_layer(model: nn.Module,
 
 
 def count_macs(model: nn.Module, input_size: tuple[int, ...] = (1, 3, 224, 224)) -> int:
-    """Total multiply-adds of one image through `model` (convs and Linear layers)."""
+    """Total multiply-adds of one image through `model` (convs and Linear layers).
+
+    Counted layer by layer with hooks on the meta device (fast even for VGG at 224, and
+    gives the per-layer split); `cnnlib.counting.count_macs` measures the same total with
+    PyTorch's FlopCounterMode on real tensors, and tests check that they agree.
+    """
     return sum(macs_by_layer(model, input_size).values())
 
 

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnlib.summary import count_parameters
+
 Size = int | tuple[int, int]
 
 
@@ -113,9 +115,8 @@ def flattened_macs(in_channels: int, out_channels: int, kernel_size: int, out_si
 
 
 # --- counters ---------------------------------------------------------------------------------
-def count_params(module: nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters, weights and biases included."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+# Parameters are counted by the one counter of chapter 1 (cnnlib.summary.count_parameters).
+count_params = count_parameters
 
 
 def count_macs(module: nn.Module, *inputs: torch.Tensor) -> int:

@@ -8,19 +8,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib.ops.sizes import as_pair as _pair
 from cnnlib.ops.sizes import conv_output_size
-
-
-def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value, value
-    if (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, int) for v in value)
-    ):
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
 
 
 def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -9,23 +9,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib.ops.sizes import as_pair as _pair
 from cnnlib.ops.sizes import effective_kernel_size, pool_output_size
 
 IntPair = int | tuple[int, int]
 
-
-def _pair(value: IntPair, name: str) -> tuple[int, int]:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
-    if isinstance(value, int):
-        return value, value
-    if (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, int) for v in value)
-    ):
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
 
 
 def _as_batch(input: torch.Tensor) -> tuple[torch.Tensor, bool]:

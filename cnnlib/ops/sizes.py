@@ -10,6 +10,16 @@ import math
 from dataclasses import dataclass
 
 
+def as_pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    """Read an int-or-pair argument (kernel_size, stride, padding, ...) as (height, width)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        return int(value[0]), int(value[1])
+    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
+
+
 def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
     """How many input pixels a dilated kernel spans: D(F-1)+1."""
     return dilation * (kernel_size - 1) + 1

@@ -14,16 +14,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib.ops.sizes import as_pair as _pair
+
 IntPair = int | tuple[int, int]
 
-
-def _pair(value: IntPair, name: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        return value, value
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        if all(isinstance(v, int) for v in value):
-            return int(value[0]), int(value[1])
-    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
 
 
 def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
