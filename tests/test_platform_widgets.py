@@ -36,3 +36,12 @@ def test_static_player_has_one_frame_per_state():
 def test_static_needs_a_tour():
     with pytest.raises(ValueError, match="tour"):
         make().static([])
+
+
+def test_grouped_connectivity_needs_shuffle_to_mix():
+    from cnnlib.diagrams import grouped_connectivity
+
+    assert grouped_connectivity(2, 3, shuffle=False).sum(1).tolist() == [4] * 8  # stays block-diagonal
+    assert grouped_connectivity(2, 2, shuffle=True).all()  # one shuffle mixes g=2 fully
+    with pytest.raises(ValueError, match="divisible"):
+        grouped_connectivity(3, 1, shuffle=False)
