@@ -226,12 +226,16 @@ class ImageData:
         pick = pick.to(self.labels.device)
         return replace(self, images=self.images[pick], labels=self.labels[pick])
 
-    def batches(self, batch_size: int, shuffle: bool = False,
-                generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (images, labels) mini-batches; shuffled with `generator` if asked."""
+    def batches(self, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
+                drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield (images, labels) mini-batches; shuffled with `generator` if asked.
+
+        `drop_last` skips a final short batch, so every step has the same shape (torch.compile).
+        """
         order = torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
         order = order.to(self.labels.device)
-        for start in range(0, len(self), batch_size):
+        stop = len(self) - (len(self) % batch_size if drop_last else 0)
+        for start in range(0, stop, batch_size):
             idx = order[start:start + batch_size]
             yield self.images[idx], self.labels[idx]
 

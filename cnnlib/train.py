@@ -1,13 +1,15 @@
 """The course's training loop: one function, a progress bar, a history, a one-line summary.
 
-Deliberately plain (no callbacks, no trainer class) so a learner can read it in one sitting;
-the "Training fast" chapter shows what each speed-up adds. Introduced in chapter 1.
+Deliberately plain (no callbacks, no trainer class) so a learner can read it in one sitting.
+The speed switches of chapter 19 (channels_last, bf16, torch.compile, fixed-shape batches,
+test-time flips) are options that default to off. Introduced in chapter 1.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -47,33 +49,71 @@ class History:
         return line
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so a wall-clock reading means what it says (no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def autocast(device: torch.device, bf16: bool):
+    """bf16 autocast on `device` when asked (weights stay float32; matmuls/convs run in bf16)."""
+    if not bf16:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def prepare_model(model: nn.Module, device: torch.device, channels_last: bool = False,
+                  compile: bool = False) -> tuple[nn.Module, nn.Module]:
+    """Move the model to `device` (channels_last if asked); return (model, the module to call).
+
+    With `compile=True` the second is `torch.compile(model)`; it shares the parameters.
+    """
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    runner = torch.compile(model) if compile else model
+    return model, runner
+
+
 def make_optimizer(name: str | OptimizerFactory, params, lr: float,
-                   weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """'sgd' (with momentum 0.9), 'adam', 'adamw', or your own factory."""
+                   weight_decay: float = 0.0, fused: bool = False) -> torch.optim.Optimizer:
+    """'sgd' (with momentum 0.9), 'adam', 'adamw', or your own factory; `fused` for CUDA Adam(W)."""
     if callable(name):
         return name(params)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    extra = {"fused": True} if fused else {}
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **extra)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **extra)
     raise ValueError(f"Unknown optimizer {name!r}; use 'sgd', 'adam', 'adamw' or a factory.")
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: ImageData, batch_size: int = 1000,
-             device: torch.device | None = None) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy (0..1) of `model` on `data`."""
+def evaluate(model: nn.Module, data: ImageData, batch_size: int = 1000, device: torch.device | None = None,
+             bf16: bool = False, channels_last: bool = False, tta_flip: bool = False) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy (0..1) of `model` on `data`.
+
+    `tta_flip` averages the logits of each image and its mirror image (chapter 19).
+    """
     device = device or next(model.parameters()).device
     model.eval()
-    total_loss, correct = 0.0, 0
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
     for images, labels in data.batches(batch_size):
         images, labels = images.to(device), labels.to(device)
-        logits = model(images)
-        total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
-        correct += (logits.argmax(1) == labels).sum().item()
-    return total_loss / len(data), correct / len(data)
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with autocast(device, bf16):
+            logits = model(images).float()
+            if tta_flip:
+                logits = (logits + model(images.flip(3)).float()) / 2
+        loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum")
+        correct += (logits.argmax(1) == labels).sum()
+    return loss_sum.item() / len(data), correct.item() / len(data)
 
 
 @torch.no_grad()
@@ -89,19 +129,26 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
         weight_decay: float = 0.0, schedule: str = "onecycle", label_smoothing: float = 0.0,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
         device: torch.device | str | None = None, seed: int = 0, progress: bool = True,
-        name: str | None = None) -> History:
+        name: str | None = None, verbose: bool = True, channels_last: bool = False,
+        bf16: bool = False, compile: bool = False, drop_last: bool = False,
+        eval_every_epoch: bool = True, tta_flip: bool = False) -> History:
     """Train `model` on `train`, evaluate on `test` after every epoch, print a summary line.
 
     schedule: 'onecycle' (warm up to `lr`, then anneal; robust for short runs) or 'constant'.
     augment: a function applied to each training batch of images (on the device).
+    Speed switches (chapter 19, all off by default): channels_last, bf16 autocast, compile,
+    drop_last (same-shape steps), eval_every_epoch=False (test only at the end), tta_flip.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
+    if drop_last and batch_size > len(train):
+        raise ValueError(f"batch_size={batch_size} is larger than the training set "
+                         f"({len(train)} images) and drop_last=True would leave no batch; use a smaller batch.")
     device = torch.device(device) if device is not None else pick_device()
-    model = model.to(device)
+    model, runner = prepare_model(model, device, channels_last, compile)
     train, test = train.to(device), test.to(device)
-    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
-    steps_per_epoch = -(-len(train) // batch_size)
+    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, fused=device.type == "cuda")
+    steps_per_epoch = len(train) // batch_size if drop_last else -(-len(train) // batch_size)
     if schedule == "onecycle":
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, epochs=epochs,
                                                     steps_per_epoch=steps_per_epoch)
@@ -113,6 +160,7 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
     generator = torch.Generator().manual_seed(seed)
     history = History(model=name or type(model).__name__, data=train.name, device=str(device),
                       budget=budget(), standin=train.standin)
+    synchronize(device)
     start = time.perf_counter()
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", disable=not progress)
     for epoch in range(1, epochs + 1):
@@ -121,11 +169,15 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
         seen = 0
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
-        for step, (images, labels) in enumerate(train.batches(batch_size, shuffle=True, generator=generator)):
+        batches = train.batches(batch_size, shuffle=True, generator=generator, drop_last=drop_last)
+        for step, (images, labels) in enumerate(batches):
             if augment is not None:
                 images = augment(images)
-            logits = model(images)
-            loss = loss_fn(logits, labels)
+            if channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with autocast(device, bf16):
+                logits = runner(images)
+                loss = loss_fn(logits.float(), labels)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -133,16 +185,19 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
                 sched.step()
             seen += len(labels)
             loss_sum += loss.detach() * len(labels)
-            correct += (logits.argmax(1) == labels).sum()
+            correct += (logits.detach().argmax(1) == labels).sum()
             bar.update(1)
             if step % 10 == 0:
                 bar.set_postfix(epoch=epoch, loss=f"{loss_sum.item() / seen:.3f}")
-        loss_sum, correct = loss_sum.item(), correct.item()
-        test_loss, test_acc = evaluate(model, test, device=device)
-        history.epochs.append({"epoch": epoch, "train_loss": loss_sum / seen,
-                               "train_acc": correct / seen, "test_loss": test_loss,
-                               "test_acc": test_acc})
+        row = {"epoch": epoch, "train_loss": loss_sum.item() / seen, "train_acc": correct.item() / seen,
+               "test_loss": float("nan"), "test_acc": float("nan")}
+        if eval_every_epoch or epoch == epochs:
+            row["test_loss"], row["test_acc"] = evaluate(model, test, device=device, bf16=bf16,
+                                                         channels_last=channels_last, tta_flip=tta_flip)
+        history.epochs.append(row)
     bar.close()
+    synchronize(device)
     history.seconds = time.perf_counter() - start
-    print(history.summary())
+    if verbose:
+        print(history.summary())
     return history
