@@ -4,6 +4,7 @@ import random
 
 import torch
 import torch.nn.functional as F
+from conv_configs import random_config
 
 from cnnlib.ops import col2im, conv2d_grads, conv2d_manual_grad, im2col
 
@@ -11,21 +12,9 @@ from cnnlib.ops import col2im, conv2d_grads, conv2d_manual_grad, im2col
 def test_conv2d_grads_match_autograd():
     rng = random.Random(0)
     for _ in range(100):
-        groups = rng.choice([1, 1, 2, 3])
-        c_in, c_out = groups * rng.randint(1, 3), groups * rng.randint(1, 3)
-        k = (rng.randint(1, 4), rng.randint(1, 4))
-        stride, dilation = (
-            (rng.randint(1, 3), rng.randint(1, 3)),
-            (rng.randint(1, 2), rng.randint(1, 2)),
-        )
-        padding = (rng.randint(0, 2), rng.randint(0, 2))
-        h = max(dilation[0] * (k[0] - 1) + 1 - 2 * padding[0], 1) + rng.randint(0, 5)
-        w = max(dilation[1] * (k[1] - 1) + 1 - 2 * padding[1], 1) + rng.randint(0, 5)
-        dtype = rng.choice([torch.float32, torch.float64])
-        x = torch.randn(rng.randint(1, 3), c_in, h, w, dtype=dtype, requires_grad=True)
-        weight = torch.randn(c_out, c_in // groups, *k, dtype=dtype, requires_grad=True)
-        bias = torch.randn(c_out, dtype=dtype, requires_grad=True)
-        settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        x, weight, bias, settings = random_config(rng, always_bias=True)
+        dtype = x.dtype
+        x, weight, bias = (t.requires_grad_() for t in (x, weight, bias))
         out = F.conv2d(x, weight, bias, **settings)
         grad_out = torch.randn_like(out)
         expected = torch.autograd.grad(out, (x, weight, bias), grad_out)

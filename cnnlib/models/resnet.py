@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlib.layers.init import kaiming_init_
 from cnnlib.models.registry import register
 
 
@@ -119,12 +120,7 @@ class ResNet(nn.Module):
         if include_top:
             self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
             self.fc = nn.Linear(512 * block.expansion, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        kaiming_init_(self)
         if zero_init_residual:  # each block starts as the identity: helps very deep nets
             for m in self.modules():
                 if isinstance(m, Bottleneck):

@@ -133,6 +133,15 @@ def im2col(
     return cols.reshape(n, c * kernel[0] * kernel[1], out_h * out_w)  # (N, C*kH*kW, L)
 
 
+def _prepare(input, weight, bias, stride, padding, dilation, groups):
+    """Shared by both implementations: check the arguments, pad, and compute the output size."""
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    _check_conv_args(input, weight, bias, stride, dilation, groups)
+    kernel = tuple(weight.shape[-2:])
+    padded = _pad_input(input, padding, kernel, stride, dilation)
+    return padded, kernel, stride, dilation, _output_hw(padded, kernel, stride, dilation)
+
+
 def conv2d(
     input: torch.Tensor,
     weight: torch.Tensor,
@@ -143,11 +152,8 @@ def conv2d(
     groups: int = 1,
 ) -> torch.Tensor:
     """Same as torch.nn.functional.conv2d, computed as im2col + one (batched) matrix multiply."""
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-    _check_conv_args(input, weight, bias, stride, dilation, groups)
-    kernel = tuple(weight.shape[-2:])
-    padded = _pad_input(input, padding, kernel, stride, dilation)
-    out_h, out_w = _output_hw(padded, kernel, stride, dilation)
+    padded, kernel, stride, dilation, (out_h, out_w) = _prepare(input, weight, bias, stride, padding,
+                                                                dilation, groups)
     n, c_out = input.shape[0], weight.shape[0]
     cols = im2col(padded, kernel, stride, dilation)  # (N, C*kH*kW, L)
     cols = cols.view(n, groups, -1, out_h * out_w)  # (N, g, C/g*kH*kW, L)
@@ -172,11 +178,8 @@ def conv2d_loop(
 
     Slow on purpose; use it to read what convolution is, and `conv2d` to compute.
     """
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-    _check_conv_args(input, weight, bias, stride, dilation, groups)
-    kernel = tuple(weight.shape[-2:])
-    x = _pad_input(input, padding, kernel, stride, dilation)
-    out_h, out_w = _output_hw(x, kernel, stride, dilation)
+    x, kernel, stride, dilation, (out_h, out_w) = _prepare(input, weight, bias, stride, padding,
+                                                           dilation, groups)
     n, c_out = input.shape[0], weight.shape[0]
     c_per_group, o_per_group = weight.shape[1], c_out // groups
     out = input.new_zeros(n, c_out, out_h, out_w)
