@@ -7,7 +7,7 @@ Part 1 measures training throughput (images per second) of one configuration aft
 each adding one change, and prints every ratio against the plain loop (DataLoader over PIL
 images, batch 64, float32). Part 2 trains the fast recipe to the end and prints its test
 accuracy and training time against the goal. The numbers depend on the machine and on
-whatever else runs on it; chapter 19 explains each step.
+whatever else runs on it; chapter 20 explains each step.
 """
 
 from __future__ import annotations

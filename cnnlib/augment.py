@@ -1,4 +1,4 @@
-"""Batched data augmentation on tensors, on whatever device the batch lives (chapters 16, 19).
+"""Batched data augmentation on tensors, on whatever device the batch lives (chapters 17, 20).
 
 torchvision's transforms work image by image on the CPU inside a DataLoader; when the whole
 dataset is one tensor on the device, the same ideas (random flip, random crop after padding,

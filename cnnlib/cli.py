@@ -6,7 +6,7 @@
 
 Progress and the training summary go to stderr; stdout gets exactly one JSON line with the
 result, so `python -m cnnlib train ... | tail -1 | jq .test_acc` works. Bad arguments exit
-with status 2 and a message saying what is wrong and how to fix it. Taught in chapter 19.
+with status 2 and a message saying what is wrong and how to fix it. Taught in chapter 20.
 """
 
 from __future__ import annotations

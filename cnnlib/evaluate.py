@@ -1,6 +1,6 @@
 """Looking past the accuracy number: confusion matrix, per-class accuracy, a gallery of mistakes.
 
-Introduced in chapter 15 (a complete CNN on MNIST) and reused in chapters 16-19.
+Introduced in chapter 16 (a complete CNN on MNIST) and reused in chapters 17-20.
 """
 
 from __future__ import annotations

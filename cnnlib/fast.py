@@ -1,8 +1,8 @@
-"""Training fast: the speed-ups of chapter 19 as small, separately switchable pieces.
+"""Training fast: the speed-ups of chapter 20 as small, separately switchable pieces.
 
 There is one training loop, `cnnlib.train.fit`; `fast_fit` is its fast preset: data kept on
 the device (no DataLoader), large batches with OneCycle, label smoothing, same-shape steps,
-test only at the end, and the switches chapter 19 measures one by one (channels_last, bf16
+test only at the end, and the switches chapter 20 measures one by one (channels_last, bf16
 autocast, torch.compile, test-time flip augmentation).
 `profile_step` splits one training step into data / forward / backward / optimizer time.
 """
@@ -55,7 +55,7 @@ def fast_fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int
              compile: bool = False, augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
              tta_flip: bool = False, device: torch.device | str | None = None, seed: int = 0,
              progress: bool = True, name: str | None = None, verbose: bool = True) -> History:
-    """`cnnlib.train.fit` preset for speed (chapter 19): Adam + OneCycle, batch 256, label smoothing.
+    """`cnnlib.train.fit` preset for speed (chapter 20): Adam + OneCycle, batch 256, label smoothing.
 
     The last partial batch is dropped so every step has the same shape (what torch.compile
     wants), and the test set is evaluated only after the last epoch.

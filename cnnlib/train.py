@@ -1,7 +1,7 @@
 """The course's training loop: one function, a progress bar, a history, a one-line summary.
 
 Deliberately plain (no callbacks, no trainer class) so a learner can read it in one sitting.
-The speed switches of chapter 19 (channels_last, bf16, torch.compile, fixed-shape batches,
+The speed switches of chapter 20 (channels_last, bf16, torch.compile, fixed-shape batches,
 test-time flips) are options that default to off. Introduced in chapter 1.
 """
 
@@ -97,7 +97,7 @@ def evaluate(model: nn.Module, data: ImageData, batch_size: int = 1000, device: 
              bf16: bool = False, channels_last: bool = False, tta_flip: bool = False) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy (0..1) of `model` on `data`.
 
-    `tta_flip` averages the logits of each image and its mirror image (chapter 19).
+    `tta_flip` averages the logits of each image and its mirror image (chapter 20).
     """
     device = device or next(model.parameters()).device
     model.eval()
@@ -136,7 +136,7 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
 
     schedule: 'onecycle' (warm up to `lr`, then anneal; robust for short runs) or 'constant'.
     augment: a function applied to each training batch of images (on the device).
-    Speed switches (chapter 19, all off by default): channels_last, bf16 autocast, compile,
+    Speed switches (chapter 20, all off by default): channels_last, bf16 autocast, compile,
     drop_last (same-shape steps), eval_every_epoch=False (test only at the end), tta_flip.
     """
     if epochs < 1:

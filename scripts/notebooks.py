@@ -115,8 +115,10 @@ def run(paths: list[Path], timeout: int) -> None:
 PARTS = [  # (caption, first chapter number, last chapter number)
     ("Part I: Convolution from the ground up", 1, 5),
     ("Part II: Convolution variants", 6, 13),
-    ("Part III: Building and training CNNs", 14, 19),
-    ("Part IV: Architectures", 20, 99),
+    ("Part III: Building and training CNNs", 14, 20),
+    ("Part IV: Architectures", 21, 31),
+    ("Part V: Modern CNNs", 32, 35),
+    ("Part VI: Seeing inside, other tasks, deployment and scale", 36, 99),
 ]
 
 

@@ -1,7 +1,7 @@
 """Conv -> BatchNorm -> activation, the unit every modern CNN is stacked from.
 
 An `nn.Sequential` with children 0 (conv), 1 (norm), 2 (activation), the same layout as
-torchvision's `Conv2dNormActivation`, so state_dicts load unchanged. Taught in chapter 27.
+torchvision's `Conv2dNormActivation`, so state_dicts load unchanged. Taught in chapter 28.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ResNet paper's initialisation, shared by every residual family (chapter 24)."""
+"""The ResNet paper's initialisation, shared by every residual family (chapter 25)."""
 
 from torch import nn
 

@@ -2,7 +2,7 @@
 
 Hardware (SIMD lanes, tensor cores) runs fastest on channel counts divisible by 8, so the
 MobileNets round every width, after scaling it by a width multiplier, with this rule.
-MobileNet V2 (https://arxiv.org/abs/1801.04381). Taught in chapter 27.
+MobileNet V2 (https://arxiv.org/abs/1801.04381). Taught in chapter 28.
 """
 
 from __future__ import annotations

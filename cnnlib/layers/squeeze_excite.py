@@ -2,7 +2,7 @@
 
 Hu et al. 2018 (https://arxiv.org/abs/1709.01507); MobileNet V3's version
 (https://arxiv.org/abs/1905.02244) uses a hard-sigmoid gate and a 1/4-width bottleneck.
-Attribute names follow torchvision's `SqueezeExcitation`. Taught in chapter 28.
+Attribute names follow torchvision's `SqueezeExcitation`. Taught in chapter 29.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""AlexNet (chapter 21): torchvision's layout, plus the course's half-width variant.
+"""AlexNet (chapter 22): torchvision's layout, plus the course's half-width variant.
 
 Krizhevsky, Sutskever, Hinton, "ImageNet Classification with Deep Convolutional Neural
 Networks", NeurIPS 2012 (https://papers.nips.cc/paper/4824). Five convolutions (the first

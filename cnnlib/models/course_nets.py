@@ -1,12 +1,12 @@
 """The course's own small networks: the 4-conv batch-norm MNIST CNN and fast LeNet-style nets.
 
-- `mnist_cnn` (chapter 15): conv 1->16->32->64->128 (3x3), 2x2 max pooling after the 2nd and
+- `mnist_cnn` (chapter 16): conv 1->16->32->64->128 (3x3), 2x2 max pooling after the 2nd and
   4th conv, then FC 128*4*4 -> 1024 -> 128 -> 10. The convolutions use no padding ("valid"):
   28 -> 26 -> 24 -> pool 12 -> 10 -> 8 -> pool 4, which is where the 4x4 comes from. With
   "same" padding (P=1) the map would stay 28 -> 14 -> 7 and the first FC would need 128*7*7.
-- `fast_lenet` (chapter 19): LeNet's 5x5 conv / pool / FC layout with batch norm, small
+- `fast_lenet` (chapter 20): LeNet's 5x5 conv / pool / FC layout with batch norm, small
   enough to train on full Fashion-MNIST in under a minute on two CPU cores.
-- `fast_resnet` (chapter 19, GPU recipe): a small residual net (32-64-128) for the GPU
+- `fast_resnet` (chapter 20, GPU recipe): a small residual net (32-64-128) for the GPU
   speed run, where the arithmetic is cheap and a wider net buys accuracy.
 """
 
@@ -142,18 +142,18 @@ class FastResNet(nn.Module):
 @register
 def mnist_cnn(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
               padding: int = 0) -> MnistCNN:
-    """The syllabus's 4-conv batch-norm MNIST network (chapter 15)."""
+    """The syllabus's 4-conv batch-norm MNIST network (chapter 16)."""
     return MnistCNN(num_classes, in_channels, image_size, padding)
 
 
 @register
 def fast_lenet(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
                channels: tuple[int, int] = (6, 16)) -> FastLeNet:
-    """LeNet-5 with batch norm, for the CPU speed goal (chapter 19)."""
+    """LeNet-5 with batch norm, for the CPU speed goal (chapter 20)."""
     return FastLeNet(num_classes, in_channels, image_size, channels)
 
 
 @register
 def fast_resnet(num_classes: int = 10, in_channels: int = 1, width: int = 32) -> FastResNet:
-    """A small residual net for the GPU speed recipe (chapter 19)."""
+    """A small residual net for the GPU speed recipe (chapter 20)."""
     return FastResNet(num_classes, in_channels, width)

@@ -1,4 +1,4 @@
-"""GoogLeNet / Inception v1 (chapter 23), and the Inception-v3 style block with BN.
+"""GoogLeNet / Inception v1 (chapter 24), and the Inception-v3 style block with BN.
 
 Szegedy et al., "Going Deeper with Convolutions", CVPR 2015 (https://arxiv.org/abs/1409.4842);
 Szegedy et al., "Rethinking the Inception Architecture for Computer Vision" (Inception v3),

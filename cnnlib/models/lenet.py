@@ -1,4 +1,4 @@
-"""LeNet in the two forms the course uses (chapter 20).
+"""LeNet in the two forms the course uses (chapter 21).
 
 LeCun et al., "Gradient-Based Learning Applied to Document Recognition", 1998
 (http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf): two 5x5 convolutions, each followed

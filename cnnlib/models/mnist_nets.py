@@ -1,4 +1,4 @@
-"""Two small nets for 1x28x28 digits: an Inception net and a residual net (chapters 23, 24).
+"""Two small nets for 1x28x28 digits: an Inception net and a residual net (chapters 24, 25).
 
 They are the compact teaching versions of GoogLeNet and ResNet from the course notes:
 conv 5x5 -> max pool -> block -> conv 5x5 -> max pool -> block -> one FC layer.

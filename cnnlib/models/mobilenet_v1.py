@@ -1,7 +1,7 @@
 """MobileNet V1: a plain stack of depthwise separable convolutions, scaled by alpha and rho.
 
 Howard et al. 2017, https://arxiv.org/abs/1704.04861. torchvision has no MobileNet V1;
-attribute names follow its MobileNet V2 (`features`, `classifier`). Taught in chapter 26.
+attribute names follow its MobileNet V2 (`features`, `classifier`). Taught in chapter 27.
 """
 
 from __future__ import annotations

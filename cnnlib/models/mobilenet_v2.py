@@ -1,7 +1,7 @@
 """MobileNet V2: inverted residuals with linear bottlenecks.
 
 Sandler et al. 2018, https://arxiv.org/abs/1801.04381. Same attribute names as
-torchvision's `mobilenet_v2`, so its state_dict loads unchanged. Taught in chapter 27.
+torchvision's `mobilenet_v2`, so its state_dict loads unchanged. Taught in chapter 28.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Howard et al., "Searching for MobileNetV3", ICCV 2019, https://arxiv.org/abs/1905.02244.
 Same attribute names as torchvision's `mobilenet_v3_large/small`, so their state_dicts
-load unchanged. Taught in chapter 28.
+load unchanged. Taught in chapter 29.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ImageNet ResNets (18/34/50/101/152) and ResNeXt-50 32x4d (chapters 24 and 25).
+"""ImageNet ResNets (18/34/50/101/152) and ResNeXt-50 32x4d (chapters 25 and 26).
 
 He et al., "Deep Residual Learning for Image Recognition", CVPR 2016
 (https://arxiv.org/abs/1512.03385); Xie et al., "Aggregated Residual Transformations for

@@ -4,7 +4,7 @@ He et al., "Deep Residual Learning for Image Recognition", section 4.2
 (https://arxiv.org/abs/1512.03385): a 3x3 conv to 16 channels, then three stages of n
 BasicBlocks with 16, 32 and 64 channels (depth = 6n + 2), global average pooling and one
 FC layer 64 -> classes. The plain twins are the same stack without shortcuts, used for the
-degradation experiment (chapter 24); chapter 18 trains resnet20 on CIFAR-10.
+degradation experiment (chapter 25); chapter 19 trains resnet20 on CIFAR-10.
 
 Shortcuts follow the paper's option A by default: when a block halves the size and doubles
 the width, the shortcut subsamples by 2 and pads the new channels with zeros, so it has no

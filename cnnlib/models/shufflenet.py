@@ -3,7 +3,7 @@
 Ma et al., "ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design",
 ECCV 2018, https://arxiv.org/abs/1807.11164 (V1: Zhang et al. 2018,
 https://arxiv.org/abs/1707.01083). Same attribute names as torchvision's
-`shufflenet_v2_x1_0`, so its state_dict loads unchanged. Taught in chapter 29.
+`shufflenet_v2_x1_0`, so its state_dict loads unchanged. Taught in chapter 30.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""VGG (chapter 22): only 3x3 convolutions and 2x2 max pools, built from a table of widths.
+"""VGG (chapter 23): only 3x3 convolutions and 2x2 max pools, built from a table of widths.
 
 Simonyan and Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition", ICLR 2015 (https://arxiv.org/abs/1409.1556). Configurations A, B, D, E of the
