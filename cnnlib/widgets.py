@@ -64,7 +64,7 @@ class Explorer:
 
     def __init__(self, draw: DrawFn, controls: Mapping[str, Control],
                  defaults: Mapping[str, Any] | None = None,
-                 figsize: tuple[float, float] = (8, 4), dpi: int = 80) -> None:
+                 figsize: tuple[float, float] = (8, 4), dpi: int = 100) -> None:
         self.draw, self.controls = draw, dict(controls)
         self.defaults = {name: self._first(spec) for name, spec in self.controls.items()}
         self.defaults.update(defaults or {})
