@@ -25,7 +25,7 @@ import torch  # noqa: E402
 
 from cnnlib import augment, seed_everything  # noqa: E402
 from cnnlib.data import load_images  # noqa: E402
-from cnnlib.fast import fast_fit, images_per_second, plain_loader, tensor_batches  # noqa: E402
+from cnnlib.fast import fast_fit, images_per_second, plain_loader  # noqa: E402
 from cnnlib.models import build_model  # noqa: E402
 
 
@@ -62,13 +62,13 @@ def throughput_table(device: torch.device, steps: int, use_compile: bool, model_
     gen = torch.Generator().manual_seed(0)
     print(f"Throughput of {model_name} on {device} ({steps} timed steps each):")
     measure("plain: DataLoader + PIL transforms, batch 64", iter(plain_loader("fashion_mnist")))
-    measure("tensors on the device, batch 64", tensor_batches(on_device, 64, gen))
-    measure("+ batch 256", tensor_batches(on_device, 256, gen))
-    measure("+ channels_last", tensor_batches(on_device, 256, gen), channels_last=True)
-    measure("+ bf16 autocast", tensor_batches(on_device, 256, gen), channels_last=True, bf16=True)
+    measure("tensors on the device, batch 64", on_device.batches(64, shuffle=True, generator=gen))
+    measure("+ batch 256", on_device.batches(256, shuffle=True, generator=gen))
+    measure("+ channels_last", on_device.batches(256, shuffle=True, generator=gen), channels_last=True)
+    measure("+ bf16 autocast", on_device.batches(256, shuffle=True, generator=gen), channels_last=True, bf16=True)
     if use_compile:
         start = time.perf_counter()
-        measure("+ torch.compile (after warm-up)", tensor_batches(on_device, 256, gen),
+        measure("+ torch.compile (after warm-up)", on_device.batches(256, shuffle=True, generator=gen),
                 channels_last=True, bf16=True, compile=True)
         print(f"    (compiling + measuring took {time.perf_counter() - start:.1f} s)")
     else:

@@ -119,9 +119,47 @@ def flattened_macs(in_channels: int, out_channels: int, kernel_size: int, out_si
 count_params = count_parameters
 
 
-def count_macs(module: nn.Module, *inputs: torch.Tensor) -> int:
-    """MACs of one forward pass, measured: FlopCounterMode's FLOPs / 2 (bias adds not counted)."""
+def _on_meta(value):
+    """A tensor's shape-only twin on the meta device (other values unchanged)."""
+    return torch.empty_like(value, device="meta") if isinstance(value, torch.Tensor) else value
+
+
+def macs_by_module(module: nn.Module, *inputs: torch.Tensor) -> dict[str, int]:
+    """MACs of one forward pass for every submodule path ('' is the whole module).
+
+    The course's one multiply-add counter: FlopCounterMode's FLOPs // 2 (bias adds are not
+    counted, as in the papers and torchvision's GFLOPS). It runs on the "meta" device, which
+    carries shapes but no numbers, so even VGG-16 at 224x224 takes milliseconds and the
+    module's own tensors are untouched; a module that looks at values falls back to real tensors.
+    """
+    state = {name: _on_meta(t) for name, t in [*module.named_parameters(), *module.named_buffers()]}
+    was_training = module.training
+    module.eval()
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        module(*inputs)
-    return counter.get_total_flops() // 2
+    try:
+        try:
+            with counter, torch.no_grad():
+                torch.func.functional_call(module, state, tuple(_on_meta(x) for x in inputs))
+        except (NotImplementedError, RuntimeError):  # data-dependent code: count on real tensors
+            counter = FlopCounterMode(display=False)
+            with counter, torch.no_grad():
+                module(*inputs)
+    finally:
+        module.train(was_training)
+    root = type(module).__name__
+    macs: dict[str, int] = {}
+    for key, by_op in counter.get_flop_counts().items():
+        if key == "Global":
+            path = ""
+        elif key == root or key.startswith(root + "."):
+            path = key[len(root) + 1:]
+        else:
+            continue
+        macs[path] = sum(by_op.values()) // 2
+    macs.setdefault("", 0)
+    return macs
+
+
+def count_macs(module: nn.Module, *inputs: torch.Tensor) -> int:
+    """MACs of one forward pass of `inputs` through `module` (see `macs_by_module`)."""
+    return macs_by_module(module, *inputs)[""]

@@ -10,17 +10,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
 from cnnlib.data import ImageData
-
-
-@torch.no_grad()
-def predict_logits(model: nn.Module, data: ImageData, batch_size: int = 1000) -> torch.Tensor:
-    """Logits (N, classes) of `model` on every image of `data`, on the CPU."""
-    device = next(model.parameters()).device
-    model.eval()
-    return torch.cat([model(x.to(device)).float().cpu() for x, _ in data.batches(batch_size)])
 
 
 def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor,

@@ -10,14 +10,14 @@ autocast, torch.compile, test-time flip augmentation).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
 from cnnlib.data import DATASETS, ImageData, dataset_key, load_dataset
 from cnnlib.runtime import pick_device
-from cnnlib.train import History, autocast, evaluate, fit, prepare_model, synchronize  # noqa: F401
+from cnnlib.train import History, autocast, fit, prepare_model, synchronize
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -34,19 +34,6 @@ def plain_loader(name: str, train: bool = True, batch_size: int = 64, shuffle: b
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
                                        num_workers=num_workers,
                                        generator=torch.Generator().manual_seed(seed))
-
-
-def tensor_batches(data: ImageData, batch_size: int, generator: torch.Generator | None = None,
-                   drop_last: bool = False) -> Iterator[Batch]:
-    """Shuffled mini-batches straight from tensors (on the data's device): no Python per image."""
-    return data.batches(batch_size, shuffle=True, generator=generator, drop_last=drop_last)
-
-
-def evaluate_fast(model: nn.Module, data: ImageData, batch_size: int = 2000, bf16: bool = False,
-                  channels_last: bool = False, tta_flip: bool = False) -> tuple[float, float]:
-    """`cnnlib.train.evaluate` with large batches; `tta_flip` averages each image with its mirror."""
-    return evaluate(model, data, batch_size=batch_size, bf16=bf16, channels_last=channels_last,
-                    tta_flip=tta_flip)
 
 
 def fast_fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int,
@@ -71,7 +58,7 @@ def profile_step(model: nn.Module, batches: Iterable[Batch], steps: int = 20,
                  device: torch.device | str | None = None, lr: float = 1e-3) -> dict[str, float]:
     """Seconds per training step spent getting the batch, in forward, backward and the optimizer.
 
-    `batches` is any iterable of (images, labels): a DataLoader or `tensor_batches(...)`.
+    `batches` is any iterable of (images, labels): a DataLoader or `ImageData.batches(...)`.
     The first two steps are a warm-up and not counted.
     """
     device = torch.device(device) if device is not None else pick_device()

@@ -93,35 +93,36 @@ def make_optimizer(name: str | OptimizerFactory, params, lr: float,
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: ImageData, batch_size: int = 1000, device: torch.device | None = None,
-             bf16: bool = False, channels_last: bool = False, tta_flip: bool = False) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy (0..1) of `model` on `data`.
+def predict_logits(model: nn.Module, data: ImageData, batch_size: int = 1000,
+                   device: torch.device | None = None, bf16: bool = False,
+                   channels_last: bool = False, tta_flip: bool = False) -> torch.Tensor:
+    """Logits (N, classes) of `model` in eval mode on every image of `data`, returned on the CPU.
 
+    The course's one evaluation pass (`evaluate`, confusion matrices and mistake galleries use it).
     `tta_flip` averages the logits of each image and its mirror image (chapter 20).
     """
     device = device or next(model.parameters()).device
     model.eval()
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), dtype=torch.long, device=device)
-    for images, labels in data.batches(batch_size):
-        images, labels = images.to(device), labels.to(device)
+    chunks = []
+    for images, _ in data.batches(batch_size):
+        images = images.to(device)
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with autocast(device, bf16):
             logits = model(images).float()
             if tta_flip:
                 logits = (logits + model(images.flip(3)).float()) / 2
-        loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum")
-        correct += (logits.argmax(1) == labels).sum()
-    return loss_sum.item() / len(data), correct.item() / len(data)
+        chunks.append(logits)
+    return torch.cat(chunks).cpu()
 
 
-@torch.no_grad()
-def predict(model: nn.Module, data: ImageData, batch_size: int = 1000) -> torch.Tensor:
-    """Predicted class of every image, on the CPU."""
-    device = next(model.parameters()).device
-    model.eval()
-    return torch.cat([model(x.to(device)).argmax(1).cpu() for x, _ in data.batches(batch_size)])
+def evaluate(model: nn.Module, data: ImageData, batch_size: int = 1000, device: torch.device | None = None,
+             bf16: bool = False, channels_last: bool = False, tta_flip: bool = False) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy (0..1) of `model` on `data` (from `predict_logits`)."""
+    logits = predict_logits(model, data, batch_size, device, bf16, channels_last, tta_flip)
+    labels = data.labels.cpu()
+    loss = nn.functional.cross_entropy(logits, labels).item()
+    return loss, (logits.argmax(1) == labels).float().mean().item()
 
 
 def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr: float = 1e-3,

@@ -190,24 +190,3 @@ def test_cifar_resnet_details() -> None:
     x = torch.randn(1, 16, 8, 8)
     expected = torch.relu(torch.cat([x[:, :, ::2, ::2], torch.zeros(1, 16, 4, 4)], 1))
     torch.testing.assert_close(block(x), expected)
-
-
-def test_figures_helpers() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    from cnnlib.models.figures import draw_block, draw_layer_stack, layer_trace
-
-    model = MODELS["lenet"]()
-    trace = layer_trace(model, torch.zeros(1, 3, 32, 32))
-    assert [shape for _, kind, shape in trace if kind == "MaxPool2d"] == [(16, 14, 14), (32, 5, 5)]
-    named = layer_trace(model, torch.zeros(1, 3, 32, 32), names=["features", "classifier"])
-    assert [shape for _, _, shape in named] == [(32, 5, 5), (10,)]
-    with pytest.raises(ValueError, match="not found"):
-        layer_trace(model, torch.zeros(1, 3, 32, 32), names=["nope"])
-    fig = Figure()
-    draw_layer_stack(fig, trace, (3, 32, 32), "LeNet")
-    draw_block(fig.add_subplot(1, 2, 1), ["3x3 conv", "BN"], "block")
-    draw_block(fig.add_subplot(1, 2, 2), ["3x3 conv", "BN"], "plain", shortcut=None)

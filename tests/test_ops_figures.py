@@ -7,7 +7,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
-from cnnlib import figures_part1 as figures
+from cnnlib import diagrams as figures
 
 
 def render(draw, **state):
@@ -18,7 +18,7 @@ def render(draw, **state):
 
 
 def test_drawings_render():
-    render(figures.draw_padding_stride, size=10, stride=2, position=3)
+    render(figures.draw_conv_window, size=10, stride=2, position=3)
     render(figures.draw_pooling, mode="average", kernel_size=3, stride=2, ceil_mode=True)
     render(figures.draw_pooling, mode="L2")
     render(figures.draw_activation, name="hard_swish")
@@ -29,7 +29,7 @@ def test_drawings_render():
 @pytest.mark.parametrize(
     "draw,state",
     [
-        (figures.draw_padding_stride, dict(size=3, kernel_size=5)),
+        (figures.draw_conv_window, dict(size=3, kernel_size=5)),
         (figures.draw_pooling, dict(kernel_size=2, padding=2)),
         (figures.draw_pooling, dict(mode="L2", padding=1)),
         (figures.draw_activation, dict(name="nope")),

@@ -9,9 +9,10 @@ from torch import nn
 from cnnlib import augment
 from cnnlib.data import ImageData
 from cnnlib.evaluate import confusion_matrix, mistakes, per_class_accuracy
-from cnnlib.fast import evaluate_fast, fast_fit, profile_step, tensor_batches
+from cnnlib.fast import fast_fit, profile_step
 from cnnlib.models import build_model
 from cnnlib.models.course_nets import conv_out
+from cnnlib.train import evaluate
 
 
 def test_mnist_cnn_shapes_follow_the_syllabus():
@@ -121,7 +122,7 @@ def test_fast_fit_learns_a_toy_problem():
                        augment=lambda x: augment.random_crop(x, 1))
     assert history.test_acc > 0.9
     assert len(history.epochs) == 3
-    _, acc_tta = evaluate_fast(model, _toy_data(256, 1), tta_flip=True)
+    _, acc_tta = evaluate(model, _toy_data(256, 1), tta_flip=True)
     assert acc_tta > 0.5  # the flip moves the bright half, so TTA is wrong here on purpose
 
 
@@ -135,6 +136,6 @@ def test_fast_fit_rejects_bad_settings():
 def test_profile_step_reports_four_parts():
     data = _toy_data(256, 0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(144, 2))
-    times = profile_step(model, tensor_batches(data, 32), steps=4, device="cpu")
+    times = profile_step(model, data.batches(32, shuffle=True), steps=4, device="cpu")
     assert set(times) == {"data", "forward", "backward", "optimizer"}
     assert all(t >= 0 for t in times.values())

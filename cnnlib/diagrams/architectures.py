@@ -1,8 +1,6 @@
-"""Drawings of architectures for the model-zoo chapters (20-25): a layer stack as boxes.
+"""Architectures drawn: a model's layer stack as boxes, and a (residual) block as a column.
 
-`layer_trace` records the output shape of each leaf layer (or each named block) of a model;
-`draw_layer_stack` draws such a trace as boxes whose height follows the spatial size and
-whose width follows the channel count, labelled with the shapes.
+Used by the architecture chapters (LeNet to ConvNeXt).
 """
 
 from __future__ import annotations
@@ -11,53 +9,24 @@ import math
 from collections.abc import Sequence
 
 import matplotlib.patches as patches
-import torch
 from matplotlib.figure import Figure
-from torch import nn
+
+from cnnlib.summary import LayerRow
 
 COLOURS = {"Conv2d": "#4c72b0", "MaxPool2d": "#dd8452", "AvgPool2d": "#dd8452",
            "AdaptiveAvgPool2d": "#dd8452", "Linear": "#55a868", "input": "#8c8c8c"}
 
 
-def layer_trace(model: nn.Module, x: torch.Tensor,
-                names: Sequence[str] | None = None) -> list[tuple[str, str, tuple[int, ...]]]:
-    """(name, layer type, output shape without batch) for each listed submodule, in call order.
+def draw_layer_stack(fig: Figure, rows: Sequence[LayerRow], input_shape: tuple[int, ...],
+                     title: str = "") -> None:
+    """Boxes left to right: height ~ sqrt(H), width ~ log2(channels); FC layers as thin bars.
 
-    With `names=None`, every leaf Conv2d, pooling and Linear layer is recorded.
+    `rows` come from `cnnlib.summary.layer_table`, e.g. with kinds=(nn.Conv2d, nn.MaxPool2d, nn.Linear).
     """
-    wanted = dict(model.named_modules())
-    if names is not None:
-        missing = [n for n in names if n not in wanted]
-        if missing:
-            raise ValueError(f"names not found in the model: {missing}; see model.named_modules().")
-        targets = {n: wanted[n] for n in names}
-    else:
-        kinds = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Linear)
-        targets = {n: m for n, m in wanted.items() if isinstance(m, kinds)}
-    trace: list[tuple[str, str, tuple[int, ...]]] = []
-
-    def recorder(name: str):
-        def hook(module: nn.Module, inputs, output: torch.Tensor) -> None:
-            trace.append((name, type(module).__name__, tuple(output.shape[1:])))
-        return hook
-
-    hooks = [module.register_forward_hook(recorder(name)) for name, module in targets.items()]
-    try:
-        with torch.no_grad():
-            model.eval()(x)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return trace
-
-
-def draw_layer_stack(fig: Figure, trace: Sequence[tuple[str, str, tuple[int, ...]]],
-                     input_shape: tuple[int, ...], title: str = "") -> None:
-    """Boxes left to right: height ~ sqrt(H), width ~ log2(channels); FC layers as thin bars."""
     ax = fig.add_subplot(1, 1, 1)
-    items = [("input", "input", tuple(input_shape)), *trace]
+    items = [("input", "input", tuple(input_shape)), *[(r.name, r.kind, r.shape) for r in rows]]
     biggest = max(s[1] for _, _, s in items if len(s) == 3)
-    fontsize = min(6.0, 120 / len(items))
+    fontsize = 9
     x = 0.0
     for _name, kind, shape in items:
         if len(shape) == 3:
@@ -95,12 +64,12 @@ def draw_block(ax, layers: Sequence[str], title: str = "", shortcut: str | None 
     ax.set_title(title, fontsize=9)
     ax.annotate("", xy=(1.5, n - 0.05), xytext=(1.5, n + 0.6),
                 arrowprops=dict(arrowstyle="->", lw=0.8))
-    ax.text(1.6, n + 0.45, "x", fontsize=8)
+    ax.text(1.6, n + 0.45, "x", fontsize=9)
     for i, label in enumerate(layers):
         y = n - 1 - i
         ax.add_patch(patches.FancyBboxPatch((0.4, y + 0.15), 2.2, 0.7, boxstyle="round,pad=0.02",
                                             facecolor=colour, alpha=0.25, edgecolor=colour))
-        ax.text(1.5, y + 0.5, label, ha="center", va="center", fontsize=7.5)
+        ax.text(1.5, y + 0.5, label, ha="center", va="center", fontsize=9)
         ax.annotate("", xy=(1.5, y - 0.05 if i < n - 1 else -0.45), xytext=(1.5, y + 0.15),
                     arrowprops=dict(arrowstyle="->", lw=0.8))
     if shortcut is not None:
@@ -108,9 +77,9 @@ def draw_block(ax, layers: Sequence[str], title: str = "", shortcut: str | None 
                                     lw=0.8))
         ax.text(1.5, -0.7, "+", ha="center", va="center", fontsize=10)
         ax.plot([1.5, 3.3, 3.3, 1.72], [n + 0.3, n + 0.3, -0.7, -0.7], color="#c44e52", lw=1.2)
-        ax.text(3.4, n / 2 - 0.3, shortcut, rotation=90, va="center", fontsize=7.5, color="#c44e52")
+        ax.text(3.4, n / 2 - 0.3, shortcut, rotation=90, va="center", fontsize=9, color="#c44e52")
         ax.annotate("", xy=(1.5, -1.55), xytext=(1.5, -0.92),
                     arrowprops=dict(arrowstyle="->", lw=0.8))
-        ax.text(1.6, -1.45, "ReLU(F(x) + shortcut(x))", fontsize=7)
+        ax.text(1.6, -1.45, "ReLU(F(x) + shortcut(x))", fontsize=9)
     else:
-        ax.text(1.6, -0.6, "ReLU(F(x))  (no shortcut)", fontsize=7)
+        ax.text(1.6, -0.6, "ReLU(F(x))  (no shortcut)", fontsize=9)

@@ -1,0 +1,14 @@
+"""Explanatory drawings: the one home of every diagram the chapters draw (plots of data and
+training results live in `cnnlib.plot`). Each `draw_*(fig, ...)` draws into a given figure,
+so the same function serves a static figure and a `cnnlib.widgets.Explorer`.
+"""
+
+from cnnlib.diagrams.activations import draw_activation
+from cnnlib.diagrams.architectures import draw_block, draw_layer_stack
+from cnnlib.diagrams.channels import draw_grouped_stack, grouped_connectivity
+from cnnlib.diagrams.grids import POOL_INPUT, draw_cells, draw_conv_window, draw_pooling
+from cnnlib.diagrams.receptive_field import draw_receptive_field
+
+__all__ = ["POOL_INPUT", "draw_activation", "draw_block", "draw_cells", "draw_conv_window",
+           "draw_grouped_stack", "draw_layer_stack", "draw_pooling", "draw_receptive_field",
+           "grouped_connectivity"]
