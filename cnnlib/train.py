@@ -42,7 +42,7 @@ class History:
     def summary(self) -> str:
         """One line: what was trained on what, where, how long, and how well."""
         line = (f"{self.model} on {self.data} | device {self.device} | budget {self.budget} | "
-                f"{len(self.epochs)} epochs in {self.seconds:.1f} s | "
+                f"{self.epochs[-1]['epoch'] if self.epochs else 0:g} epochs in {self.seconds:.1f} s | "
                 f"test accuracy {100 * self.test_acc:.1f}%")
         if self.standin:
             line += " | STAND-IN DATA: not a CIFAR-10 result"
@@ -132,9 +132,11 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
         device: torch.device | str | None = None, seed: int = 0, progress: bool = True,
         name: str | None = None, verbose: bool = True, channels_last: bool = False,
         bf16: bool = False, compile: bool = False, drop_last: bool = False,
-        eval_every_epoch: bool = True, tta_flip: bool = False) -> History:
+        eval_every_epoch: bool = True, tta_flip: bool = False, evals_per_epoch: int = 1) -> History:
     """Train `model` on `train`, evaluate on `test` after every epoch, print a summary line.
 
+    evals_per_epoch: evaluate (and add a history row) this many times per epoch, so a short run
+    still draws a readable learning curve; rows then have fractional "epoch" values (0.5, 1.0, ...).
     schedule: 'onecycle' (warm up to `lr`, then anneal; robust for short runs) or 'constant'.
     augment: a function applied to each training batch of images (on the device).
     Speed switches (chapter 20, all off by default): channels_last, bf16 autocast, compile,
@@ -142,6 +144,8 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
+    if evals_per_epoch < 1:
+        raise ValueError(f"evals_per_epoch must be at least 1, got {evals_per_epoch}.")
     if drop_last and batch_size > len(train):
         raise ValueError(f"batch_size={batch_size} is larger than the training set "
                          f"({len(train)} images) and drop_last=True would leave no batch; use a smaller batch.")
@@ -164,6 +168,8 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
     synchronize(device)
     start = time.perf_counter()
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", disable=not progress)
+    evals_per_epoch = min(evals_per_epoch, steps_per_epoch)
+    eval_steps = {round(k * steps_per_epoch / evals_per_epoch): k for k in range(1, evals_per_epoch + 1)}
     for epoch in range(1, epochs + 1):
         model.train()
         # Running sums stay on the device: calling .item() every step would make a GPU wait.
@@ -190,12 +196,20 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
             bar.update(1)
             if step % 10 == 0:
                 bar.set_postfix(epoch=epoch, loss=f"{loss_sum.item() / seen:.3f}")
-        row = {"epoch": epoch, "train_loss": loss_sum.item() / seen, "train_acc": correct.item() / seen,
-               "test_loss": float("nan"), "test_acc": float("nan")}
-        if eval_every_epoch or epoch == epochs:
-            row["test_loss"], row["test_acc"] = evaluate(model, test, device=device, bf16=bf16,
-                                                         channels_last=channels_last, tta_flip=tta_flip)
-        history.epochs.append(row)
+            if step + 1 not in eval_steps:
+                continue
+            # A history row: training metrics since the last row, then (if asked) the test set.
+            k = eval_steps[step + 1]
+            row = {"epoch": epoch - 1 + k / evals_per_epoch, "train_loss": loss_sum.item() / seen,
+                   "train_acc": correct.item() / seen, "test_loss": float("nan"), "test_acc": float("nan")}
+            if eval_every_epoch or (epoch == epochs and k == evals_per_epoch):
+                row["test_loss"], row["test_acc"] = evaluate(model, test, device=device, bf16=bf16,
+                                                             channels_last=channels_last, tta_flip=tta_flip)
+                model.train()
+            history.epochs.append(row)
+            seen = 0
+            loss_sum.zero_()
+            correct.zero_()
     bar.close()
     synchronize(device)
     history.seconds = time.perf_counter() - start
