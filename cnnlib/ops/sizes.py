@@ -10,26 +10,72 @@ import math
 from dataclasses import dataclass
 
 
-def as_pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    """Read an int-or-pair argument (kernel_size, stride, padding, ...) as (height, width)."""
+def check_int(value: object, name: str, low: int = 1) -> int:
+    """Return `value` if it is an int >= `low`, else a ValueError naming the argument (chapter 1).
+
+    Sizes, kernels, strides, dilations and groups need low=1; paddings low=0. Booleans and
+    floats are refused: `stride=2.0` is almost always a slip, and torch refuses it too.
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r} ({type(value).__name__}).")
+    if value < low:
+        what = "non-negative" if low == 0 else f"at least {low}"
+        raise ValueError(f"{name} must be {what}, got {name}={value}; use {name}={low} or more.")
+    return value
+
+
+def as_pair(value: int | tuple[int, int], name: str, low: int | None = None) -> tuple[int, int]:
+    """Read an int-or-pair argument (kernel_size, stride, padding, ...) as (height, width).
+
+    With `low`, each entry must be an int >= low (1 for sizes and strides, 0 for padding).
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        return value, value
-    if (isinstance(value, (tuple, list)) and len(value) == 2
+        pair = (value, value)
+    elif (isinstance(value, (tuple, list)) and len(value) == 2
             and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
+    if low is not None and min(pair) < low:
+        what = "non-negative" if low == 0 else f"at least {low}"
+        raise ValueError(f"{name} must be {what} in both dimensions, got {name}={value!r}.")
+    return pair
 
 
 def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
     """How many input pixels a dilated kernel spans: D(F-1)+1."""
+    check_int(kernel_size, "kernel_size")
+    check_int(dilation, "dilation")
     return dilation * (kernel_size - 1) + 1
+
+
+def _too_small(size: int, kernel_size: int, padding: int, dilation: int) -> ValueError:
+    """The error for a window larger than the padded input, naming what to change."""
+    span = effective_kernel_size(kernel_size, dilation)
+    need = -(-(span - size) // 2)  # the smallest padding that makes the window fit
+    return ValueError(
+        f"the window spans {span} pixels (kernel_size={kernel_size}, dilation={dilation}) but the "
+        f"padded input is only {size + 2 * padding} (size={size}, padding={padding}), so the "
+        f"output size would be below 1; use size >= {span - 2 * padding}, padding >= {need}, "
+        "or a smaller kernel_size or dilation."
+    )
 
 
 def conv_output_size(
     size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> int:
-    """Output length along one axis, floor((W - D(F-1) - 1 + 2P) / S) + 1, as PyTorch has it."""
-    return (size + 2 * padding - effective_kernel_size(kernel_size, dilation)) // stride + 1
+    """Output length along one axis, floor((W - D(F-1) - 1 + 2P) / S) + 1, as PyTorch has it.
+
+    Raises ValueError (naming the argument to change) when an argument is not a positive int
+    (padding: non-negative) or when the window does not fit, where PyTorch raises too.
+    """
+    check_int(size, "size")
+    check_int(stride, "stride")
+    check_int(padding, "padding", 0)
+    span = effective_kernel_size(kernel_size, dilation)  # checks kernel_size and dilation
+    if size + 2 * padding < span:
+        raise _too_small(size, kernel_size, padding, dilation)
+    return (size + 2 * padding - span) // stride + 1
 
 
 def pool_output_size(
@@ -46,8 +92,13 @@ def pool_output_size(
     starts inside the input or its left padding (a window made only of right padding is dropped).
     """
     stride = kernel_size if stride is None else stride
-    span = effective_kernel_size(kernel_size, dilation)
+    check_int(size, "size")
+    check_int(stride, "stride")
+    check_int(padding, "padding", 0)
+    span = effective_kernel_size(kernel_size, dilation)  # checks kernel_size and dilation
     numerator = size + 2 * padding - span
+    if numerator < 0:
+        raise _too_small(size, kernel_size, padding, dilation)
     out = (-(-numerator // stride) if ceil_mode else numerator // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # the last window would start in the right padding: PyTorch drops it
@@ -115,8 +166,7 @@ def check_conv_config(
         ("padding", padding, 0),
         ("dilation", dilation, 1),
     ):
-        if not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+        check_int(value, name, low)
     span = effective_kernel_size(kernel_size, dilation)
     covered = size + 2 * padding - span
     if covered < 0:
