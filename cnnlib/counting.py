@@ -6,8 +6,7 @@ One MAC is one multiply plus one add (w * x accumulated into a sum). Conventions
 - `count_macs` measures a module with `torch.utils.flop_counter.FlopCounterMode`, which
   reports FLOPs = 2 x MACs for convolutions and matmuls and ignores bias additions, so
   it returns flops // 2.
-- torchinfo's `total_mult_adds` is MACs too, but it adds one per bias per output pixel;
-  compare it with bias-free layers.
+- `macs_by_module` gives the same count for every submodule (the layer tables use it).
 Chapters 6-11 use these to check every cost claim.
 """
 
@@ -16,8 +15,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
-
-from cnnlib.summary import count_parameters
 
 Size = int | tuple[int, int]
 
@@ -115,8 +112,7 @@ def flattened_macs(in_channels: int, out_channels: int, kernel_size: int, out_si
 
 
 # --- counters ---------------------------------------------------------------------------------
-# Parameters are counted by the one counter of chapter 1 (cnnlib.summary.count_parameters).
-count_params = count_parameters
+# Parameters are counted by cnnlib.summary.count_parameters; MACs by the counter below.
 
 
 def _on_meta(value):
