@@ -18,6 +18,9 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from cnnlib.style import legibility_problems
+
+MIN_DPI = 100  # below this, text in the book is too small to read
 # A control is (min, max), (min, max, step) for an int slider, a list of choices, or a bool.
 Control = tuple | list | bool
 DrawFn = Callable[..., None]  # draw(fig, **params): draw one state into an empty figure
@@ -65,6 +68,9 @@ class Explorer:
     def __init__(self, draw: DrawFn, controls: Mapping[str, Control],
                  defaults: Mapping[str, Any] | None = None,
                  figsize: tuple[float, float] = (8, 4), dpi: int = 100) -> None:
+        if dpi < MIN_DPI:
+            raise ValueError(f"dpi={dpi} is below {MIN_DPI}: text would be too small to read in the book; "
+                             "keep the default and use fewer tour frames if the notebook grows too large.")
         self.draw, self.controls = draw, dict(controls)
         self.defaults = {name: self._first(spec) for name, spec in self.controls.items()}
         self.defaults.update(defaults or {})
@@ -124,6 +130,11 @@ class Explorer:
             self.draw(fig, **{**self.defaults, **tour[i]})
             return []
 
+        frame(0)
+        problems = legibility_problems(fig)
+        if problems:
+            raise ValueError("this explorer's figure is not legible at book width: " + "; ".join(problems[:3])
+                             + " - use larger fonts (>= 9 pt) or a narrower figsize.")
         animation = FuncAnimation(fig, frame, frames=len(tour), interval=1000 / fps, blit=False)
         html = animation.to_jshtml(fps=fps, default_mode="loop")
         # Marked so the tests compare it like an image (not at all): its ids are random.
