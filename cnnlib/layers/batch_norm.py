@@ -18,9 +18,10 @@ import torch
 from torch import nn
 
 
-def batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None, running_var: torch.Tensor | None,
-               weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> torch.Tensor:
+def batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None,
+               running_var: torch.Tensor | None, weight: torch.Tensor | None = None,
+               bias: torch.Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> torch.Tensor:
     """Normalise each channel of (N, C, ...) input, then scale and shift; as F.batch_norm.
 
     training=True: use the batch's statistics and, if running buffers are given, update them
@@ -28,7 +29,7 @@ def batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None, running_var: 
     training=False: use the running statistics.
     """
     if x.ndim < 2:
-        raise ValueError(f"batch_norm needs input of shape (N, C, ...), got shape {tuple(x.shape)}.")
+        raise ValueError(f"batch_norm needs input of shape (N, C, ...), got {tuple(x.shape)}.")
     channels = x.shape[1]
     dims = [d for d in range(x.ndim) if d != 1]  # every dimension but the channels
     shape = [1, channels] + [1] * (x.ndim - 2)  # broadcasts a (C,) vector over (N, C, H, W)
@@ -82,8 +83,8 @@ class BatchNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d({self.num_features}) expects (N, {self.num_features}, H, W) "
-                             f"input, got shape {tuple(x.shape)}.")
+            raise ValueError(f"BatchNorm2d({self.num_features}) expects (N, {self.num_features}, "
+                             f"H, W) input, got shape {tuple(x.shape)}.")
         use_batch_stats = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -94,8 +95,10 @@ class BatchNorm2d(nn.Module):
         running_mean = self.running_mean if self.training else None
         running_var = self.running_var if self.training else None
         if use_batch_stats:
-            return batch_norm(x, running_mean, running_var, self.weight, self.bias, True, momentum, self.eps)
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+            return batch_norm(x, running_mean, running_var, self.weight, self.bias,
+                              training=True, momentum=momentum, eps=self.eps)
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          training=False, eps=self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -106,7 +109,8 @@ Norm = nn.BatchNorm2d | BatchNorm2d
 
 
 def fold_batch_norm(conv: nn.Conv2d, bn: Norm) -> nn.Conv2d:
-    """One conv equal to `bn(conv(x))` in eval mode: BN's scale goes into the weights, its shift into the bias.
+    """One conv equal to `bn(conv(x))` in eval mode: BN's scale goes into the weights, its shift
+    into the bias.
 
     With s = gamma / sqrt(running_var + eps): W' = s * W (per output channel) and
     b' = s * (b - running_mean) + beta. Used for inference (chapters 15 and 38).
