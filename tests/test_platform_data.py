@@ -17,8 +17,18 @@ def test_roots_from_env_in_order(monkeypatch, tmp_path):
 
 def test_relative_roots_are_rejected(monkeypatch):
     monkeypatch.setenv("CNNLIB_DATA", "relative/dir")
-    with pytest.raises(ValueError, match="absolute"):
+    with pytest.raises(ValueError, match="CNNLIB_DATA must hold absolute"):
         data.data_roots()
+
+
+def offline(monkeypatch) -> None:
+    """No download possible (as on the course's CI machines), whatever this machine can reach."""
+    def refuse(key, dest):
+        raise OSError("offline (test)")
+
+    monkeypatch.setattr(data, "_download", refuse)
+    monkeypatch.setattr(data, "_DOWNLOAD_FAILED", {})
+    monkeypatch.setattr(data, "_NOTES_SHOWN", set())
 
 
 def test_default_root_is_the_repository_data_folder(monkeypatch):
@@ -36,7 +46,7 @@ def test_dataset_names_are_forgiving():
 def test_missing_dataset_offline_says_where_and_how(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNLIB_DATA", str(tmp_path))
     monkeypatch.delenv("CNNLIB_ALLOW_STANDIN", raising=False)
-    monkeypatch.setattr(data, "_try_download", lambda *a: (None, "URLError: offline"))
+    offline(monkeypatch)
     with pytest.raises(data.DatasetNotFoundError) as error:
         data.load_dataset("cifar10")
     message = str(error.value)
@@ -60,11 +70,42 @@ def test_fashion_mnist_is_prepared_from_the_debian_package(monkeypatch, tmp_path
 def test_cifar10_standin_is_announced(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("CNNLIB_DATA", str(tmp_path))
     monkeypatch.setenv("CNNLIB_ALLOW_STANDIN", "1")
-    monkeypatch.setattr(data, "_try_download", lambda *a: (None, "URLError: offline"))
+    offline(monkeypatch)
     standin = data.load_images("cifar10", train=False, limit=50)
     assert standin.standin and "STAND-IN" in standin.name
     assert standin.images.shape == (50, 3, 32, 32)
     assert "STAND-IN" in capsys.readouterr().out
+    assert standin.note == data.STANDIN_NOTE
+
+
+def test_mnist_offline_subset_is_shipped_balanced_and_announced(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("CNNLIB_DATA", str(tmp_path))
+    offline(monkeypatch)
+    train = data.load_images("mnist", train=True)
+    test = data.load_images("mnist", train=False)
+    assert (len(train), len(test)) == (8_000, 2_000)
+    assert torch.bincount(test.labels, minlength=10).tolist() == [200] * 10  # balanced by class
+    for split in (train, test):
+        assert split.name.startswith("MNIST offline subset (10,000 digits, not the official split)")
+        assert split.note == data.SUBSET_NOTE and not split.standin
+    assert "offline subset" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())  # nothing written: the subset is read from the package
+    assert abs(train.images.mean().item()) < 0.1  # normalised with MNIST's statistics
+    assert data.load_dataset("mnist", train=False)[0][0].size == (28, 28)  # PIL images, like torchvision
+
+
+def test_subset_package_data_matches_its_readme():
+    readme = (data.PACKAGE_DATA / "mnist_subset" / "README.md").read_text()
+    for name, digest in data.SUBSET_SHA256.items():
+        assert f"{name} {digest}" in readme
+    assert "MIT" in readme and "Juan Cazala" in readme
+    size = sum(f.stat().st_size for f in (data.PACKAGE_DATA / "mnist_subset").glob("*.gz"))
+    assert size < 1_700_000
+
+def test_limit_is_checked():
+    for bad in (-5, 0, 2.5, True):
+        with pytest.raises(ValueError, match="limit must be a positive whole number"):
+            data.load_images("mnist", limit=bad)
 
 
 def test_image_data_batches_cover_everything_once():
