@@ -249,7 +249,9 @@ def train_command(args: argparse.Namespace) -> dict:
     epochs = args.epochs or by_budget(quick=2, full=10)
     limit = args.limit if args.limit is not None else by_budget(quick=10_000, full=None)
     test_limit = max(limit // 5, 10) if limit is not None else None
-    with contextlib.redirect_stdout(sys.stderr):  # stdout is kept for the JSON line
+    # stdout is kept for the JSON line; in data-parallel runs only rank 0 speaks.
+    quiet = open(os.devnull, "w") if not world.is_main else contextlib.nullcontext(sys.stderr)  # noqa: SIM115
+    with quiet as chatter, contextlib.redirect_stdout(chatter):
         train = load_images(key, train=True, limit=limit, seed=args.seed)
         test = load_images(key, train=False, limit=test_limit, seed=args.seed)
         native = train.images.shape[-1]
@@ -328,9 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         distributed.teardown()
-    if distributed.is_main():
+    if not distributed.launched() or os.environ.get("RANK", "0") == "0":  # one JSON line per run
         print(json.dumps(strict_json(result), allow_nan=False))
-    if result["status"] == "diverged":
-        print(f"python -m cnnlib train: {result['error']}", file=sys.stderr)
-        return EXIT_DIVERGED
-    return 0
+        if result["status"] == "diverged":
+            print(f"python -m cnnlib train: {result['error']}", file=sys.stderr)
+    return EXIT_DIVERGED if result["status"] == "diverged" else 0
