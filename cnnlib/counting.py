@@ -16,18 +16,25 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnlib.ops.sizes import as_pair, check_int
+
 Size = int | tuple[int, int]
 
 
 def _hw(value: Size, name: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        return value, value
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}.")
+    """(height, width) of an int-or-pair size; both must be positive ints."""
+    return as_pair(tuple(value) if isinstance(value, list) else value, name, low=1)
+
+
+def _check_channels(**counts: int | None) -> None:
+    """ValueError naming the first channel count (or kernel size) that is not an int >= 1."""
+    for name, value in counts.items():
+        if value is not None:
+            check_int(value, name)
 
 
 def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    _check_channels(in_channels=in_channels, out_channels=out_channels, groups=groups)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide in_channels ({in_channels}) and "
                          f"out_channels ({out_channels}).")
@@ -63,22 +70,26 @@ def pointwise_macs(in_channels: int, out_channels: int, out_size: Size) -> int:
 
 def depthwise_params(channels: int, kernel_size: Size, multiplier: int = 1) -> int:
     """One k x k kernel per channel (groups = channels): C * multiplier * kH * kW."""
+    _check_channels(channels=channels, multiplier=multiplier)
     return conv_params(channels, channels * multiplier, kernel_size, groups=channels)
 
 
 def depthwise_macs(channels: int, kernel_size: Size, out_size: Size, multiplier: int = 1) -> int:
     """oH * oW * C * multiplier * kH * kW: no sum across channels."""
+    _check_channels(channels=channels, multiplier=multiplier)
     return conv_macs(channels, channels * multiplier, kernel_size, out_size, groups=channels)
 
 
 def depthwise_separable_params(in_channels: int, out_channels: int, kernel_size: Size) -> int:
     """Depthwise k x k then pointwise 1x1: C_in*kH*kW + C_in*C_out."""
+    _check_channels(in_channels=in_channels, out_channels=out_channels)
     return depthwise_params(in_channels, kernel_size) + pointwise_params(in_channels, out_channels)
 
 
 def depthwise_separable_macs(in_channels: int, out_channels: int, kernel_size: Size,
                              out_size: Size) -> int:
     """oH*oW*(C_in*kH*kW + C_in*C_out); the ratio to a standard conv is 1/C_out + 1/(kH*kW)."""
+    _check_channels(in_channels=in_channels, out_channels=out_channels)
     return (depthwise_macs(in_channels, kernel_size, out_size)
             + pointwise_macs(in_channels, out_channels, out_size))
 
@@ -87,6 +98,8 @@ def depthwise_separable_macs(in_channels: int, out_channels: int, kernel_size: S
 def spatially_separable_params(in_channels: int, out_channels: int, kernel_size: int,
                                mid_channels: int | None = None) -> int:
     """k x 1 (C_in -> mid) then 1 x k (mid -> C_out): k*C_in*mid + k*mid*C_out (mid: C_out)."""
+    _check_channels(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size,
+                    mid_channels=mid_channels)
     mid = out_channels if mid_channels is None else mid_channels
     return (conv_params(in_channels, mid, (kernel_size, 1))
             + conv_params(mid, out_channels, (1, kernel_size)))
@@ -102,6 +115,7 @@ def spatially_separable_macs(in_channels: int, out_channels: int, kernel_size: i
 
 def flattened_params(in_channels: int, out_channels: int, kernel_size: int) -> int:
     """Per output channel C_in + k + k (lateral, vertical, horizontal 1-D kernels), not C_in*k*k."""
+    _check_channels(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
     return out_channels * (in_channels + 2 * kernel_size)
 
 
@@ -128,6 +142,14 @@ def macs_by_module(module: nn.Module, *inputs: torch.Tensor) -> dict[str, int]:
     carries shapes but no numbers, so even VGG-16 at 224x224 takes milliseconds and the
     module's own tensors are untouched; a module that looks at values falls back to real tensors.
     """
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"module must be an nn.Module, got {type(module).__name__}.")
+    if not inputs:
+        raise ValueError("give at least one input tensor, e.g. macs_by_module(model, "
+                         "torch.zeros(1, 3, 224, 224)).")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"inputs[{i}] must be a torch.Tensor, got {type(x).__name__}.")
     state = {name: _on_meta(t) for name, t in [*module.named_parameters(), *module.named_buffers()]}
     was_training = module.training
     module.eval()

@@ -15,6 +15,7 @@ from cnnlib.layers.separable import (
     SpatiallySeparableConv2d,
     rank1_factors,
 )
+from cnnlib.summary import count_parameters
 
 
 @pytest.mark.parametrize(
@@ -91,24 +92,24 @@ def test_formulas_match_counters():
         k, size = rng.choice([1, 3, 5]), rng.randint(5, 12)
         x = torch.randn(1, c_in, size, size)
         grouped = nn.Conv2d(c_in, c_out, k, padding=k // 2, groups=g, bias=False)
-        assert counting.count_params(grouped) == counting.conv_params(c_in, c_out, k, groups=g)
+        assert count_parameters(grouped) == counting.conv_params(c_in, c_out, k, groups=g)
         assert counting.count_macs(grouped, x) == counting.conv_macs(c_in, c_out, k, size, groups=g)
         with_bias = nn.Conv2d(c_in, c_out, k, groups=g)
-        assert counting.count_params(with_bias) == counting.conv_params(
+        assert count_parameters(with_bias) == counting.conv_params(
             c_in, c_out, k, g, bias=True
         )
         dws = DepthwiseSeparableConv2d(c_in, c_out, k, bias=False)
-        assert counting.count_params(dws) == counting.depthwise_separable_params(c_in, c_out, k)
+        assert count_parameters(dws) == counting.depthwise_separable_params(c_in, c_out, k)
         assert counting.count_macs(dws, x) == counting.depthwise_separable_macs(
             c_in, c_out, k, size
         )
         sep = SpatiallySeparableConv2d(c_in, c_out, k, bias=False)
-        assert counting.count_params(sep) == counting.spatially_separable_params(c_in, c_out, k)
+        assert count_parameters(sep) == counting.spatially_separable_params(c_in, c_out, k)
         assert counting.count_macs(sep, x) == counting.spatially_separable_macs(
             c_in, c_out, k, size
         )
         flat = FlattenedConv2d(c_in, c_out, k, bias=False)
-        assert counting.count_params(flat) == counting.flattened_params(c_in, c_out, k)
+        assert count_parameters(flat) == counting.flattened_params(c_in, c_out, k)
         assert counting.count_macs(flat, x) == counting.flattened_macs(c_in, c_out, k, size)
 
 

@@ -93,9 +93,11 @@ def test_conv_transpose_output_size_formula():
             1,
         )
         op = rng.randint(0, s - 1)
-        expected_size = conv_transpose_output_size(size, k, s, p, op, d)
-        if expected_size < 1:
+        if (size - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
+            with pytest.raises(ValueError, match="padding"):  # torch raises too
+                conv_transpose_output_size(size, k, s, p, op, d)
             continue
+        expected_size = conv_transpose_output_size(size, k, s, p, op, d)
         out = F.conv_transpose2d(
             torch.zeros(1, 1, size, size),
             torch.zeros(1, 1, k, k),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlib.ops.sizes import check_tensor
+
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """Reorder channels [g0c0, g0c1, ..., g1c0, ...] -> [g0c0, g1c0, ..., g0c1, g1c1, ...].
@@ -15,10 +17,11 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     Reshape to (groups, channels per group), transpose, flatten: every new group of
     C/groups consecutive channels then holds one channel from each old group.
     """
+    check_tensor(x, "x")
     if x.ndim < 2:
         raise ValueError(f"x must have a channel dimension (N, C, ...), got {tuple(x.shape)}.")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}.")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got groups={groups!r}.")
     n, c = x.shape[:2]
     if c % groups:
         raise ValueError(f"groups={groups} must divide the number of channels ({c}); "
@@ -34,8 +37,8 @@ class ChannelShuffle(nn.Module):
 
     def __init__(self, groups: int) -> None:
         super().__init__()
-        if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"groups must be a positive int, got {groups!r}.")
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+            raise ValueError(f"groups must be a positive int, got groups={groups!r}.")
         self.groups = groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from torch import nn
 
+from cnnlib.ops.sizes import check_int
+
 LayerFactory = Callable[..., nn.Module]
 
 
@@ -25,6 +27,10 @@ class ConvNormAct(nn.Sequential):
                  stride: int = 1, groups: int = 1, dilation: int = 1,
                  norm: LayerFactory | None = nn.BatchNorm2d,
                  activation: LayerFactory | None = nn.ReLU) -> None:
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("kernel_size", kernel_size), ("stride", stride), ("groups", groups),
+                            ("dilation", dilation)):
+            check_int(value, name)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"groups={groups} must divide in_channels={in_channels} and "

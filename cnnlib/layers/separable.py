@@ -17,10 +17,19 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from cnnlib.ops.sizes import check_int, check_tensor
 
-def _odd_kernel(kernel_size: int) -> None:
-    if not isinstance(kernel_size, int) or kernel_size < 1:
-        raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}.")
+
+def _check_layer(in_channels: int, out_channels: int, kernel_size: int, stride: int,
+                 padding: int | None, dilation: int = 1, mid_channels: int | None = None) -> None:
+    """ValueError naming the first argument that is not a positive int (padding: >= 0 or None)."""
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
+        check_int(value, name)
+    if padding is not None:
+        check_int(padding, "padding", 0)
+    if mid_channels is not None:
+        check_int(mid_channels, "mid_channels")
 
 
 def _norm_act(channels: int, enabled: bool,
@@ -42,7 +51,7 @@ class DepthwiseSeparableConv2d(nn.Module):
                  padding: int | None = None, dilation: int = 1, bias: bool = True,
                  norm_act: bool = False, activation: Callable[[], nn.Module] = nn.ReLU) -> None:
         super().__init__()
-        _odd_kernel(kernel_size)
+        _check_layer(in_channels, out_channels, kernel_size, stride, padding, dilation)
         padding = dilation * (kernel_size // 2) if padding is None else padding
         conv_bias = bias and not norm_act  # BatchNorm's shift replaces a conv bias
         self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, stride, padding, dilation,
@@ -78,7 +87,8 @@ class SpatiallySeparableConv2d(nn.Module):
                  padding: int | None = None, bias: bool = True,
                  mid_channels: int | None = None) -> None:
         super().__init__()
-        _odd_kernel(kernel_size)
+        _check_layer(in_channels, out_channels, kernel_size, stride, padding,
+                     mid_channels=mid_channels)
         padding = kernel_size // 2 if padding is None else padding
         mid = out_channels if mid_channels is None else mid_channels
         k = kernel_size
@@ -108,7 +118,7 @@ class FlattenedConv2d(nn.Module):
                  padding: int | None = None, bias: bool = True, norm_act: bool = False,
                  activation: Callable[[], nn.Module] = nn.ReLU) -> None:
         super().__init__()
-        _odd_kernel(kernel_size)
+        _check_layer(in_channels, out_channels, kernel_size, stride, padding)
         padding = kernel_size // 2 if padding is None else padding
         k, c = kernel_size, out_channels
         self.lateral = nn.Conv2d(in_channels, c, 1, bias=False)
@@ -138,6 +148,7 @@ def rank1_factors(kernel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tor
     The kernel is separable exactly when only the first singular value is non-zero
     (rank 1); then `column[:, None] * row[None, :]` rebuilds it. Chapter 8.
     """
+    check_tensor(kernel, "kernel")
     if kernel.ndim != 2:
         raise ValueError(f"kernel must be 2-D (kH, kW), got shape {tuple(kernel.shape)}.")
     u, s, vh = torch.linalg.svd(kernel.double())

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from cnnlib.layers.make_divisible import make_divisible
+from cnnlib.ops.sizes import check_int
 
 
 class SqueezeExcite(nn.Module):
@@ -26,8 +27,10 @@ class SqueezeExcite(nn.Module):
                  activation: Callable[[], nn.Module] = nn.ReLU,
                  gate: Callable[[], nn.Module] = nn.Hardsigmoid) -> None:
         super().__init__()
+        check_int(channels, "channels")
         if squeeze_channels is None:
-            squeeze_channels = make_divisible(channels // 4, 8)
+            squeeze_channels = make_divisible(max(channels // 4, 1), 8)
+        check_int(squeeze_channels, "squeeze_channels")
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)  # a Linear on the pooled vector
         self.activation = activation()

@@ -15,10 +15,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 TORCHVISION_WIDTHS = (64, 192, 384, 256, 256)
 HALF_WIDTHS = (48, 128, 192, 192, 128)  # the course notes' smaller AlexNet
+# Smallest input: 63 -> 14 (11x11/4 stem) -> 6 -> 2 -> 1 after the three 3x3/2 max pools.
+MIN_SIZE = 63
 
 
 class AlexNet(nn.Module):
@@ -28,8 +31,10 @@ class AlexNet(nn.Module):
                  widths: tuple[int, ...] = TORCHVISION_WIDTHS, hidden: int = 4096,
                  dropout: float = 0.5, groups: int = 1) -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels, hidden=hidden, groups=groups)
         if len(widths) != 5:
             raise ValueError(f"widths must list 5 conv widths, got {len(widths)}: {widths}.")
+        check_model_args(**{f"widths[{i}]": w for i, w in enumerate(widths)})
         for i in (0, 1, 2, 3, 4):
             if widths[i] % groups:
                 raise ValueError(f"every width must divide by groups={groups}; widths={widths}.")
@@ -59,6 +64,8 @@ class AlexNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(hidden, num_classes),
         )
+        expect_input(self, in_channels, min_size=MIN_SIZE,
+                     why="below it the 11x11/4 stem and three 3x3/2 max pools leave no pixel")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(x))

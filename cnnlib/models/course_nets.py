@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from torch import nn
 
+from cnnlib.models.input_check import check_model_args, expect_input, sizes_giving
 from cnnlib.models.registry import register
+from cnnlib.ops.sizes import check_int
 
 
 def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
@@ -42,9 +44,17 @@ class MnistCNN(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
                  padding: int = 0) -> None:
         super().__init__()
-        size = image_size
-        for step in ("conv", "conv", "pool", "conv", "conv", "pool"):
-            size = conv_out(size, 3, 1, padding) if step == "conv" else conv_out(size, 2, 2)
+        check_model_args(num_classes, in_channels, image_size=image_size)
+        check_int(padding, "padding", 0)
+
+        def feature_size(size: int) -> int:
+            for step in ("conv", "conv", "pool", "conv", "conv", "pool"):
+                size = conv_out(size, 3, 1, padding) if step == "conv" else conv_out(size, 2, 2)
+                if size < 1:
+                    return 0
+            return size
+
+        size = feature_size(image_size)
         if size < 1:
             raise ValueError(f"image_size={image_size} is too small for MnistCNN with "
                              f"padding={padding}: the last feature map would be {size}x{size}; "
@@ -66,6 +76,12 @@ class MnistCNN(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(128, num_classes),
         )
+        low, high = sizes_giving(size, feature_size)
+        expect_input(self, in_channels, size=image_size if low <= image_size <= high else low,
+                     max_size=high,
+                     why=f"its first Linear layer is sized for the {size}x{size} map of "
+                         f"image_size={image_size}, padding={padding}",
+                     hint=", or build the model with image_size set to your images' size")
 
     def forward(self, x):
         return self.classifier(self.features(x))
@@ -80,8 +96,16 @@ class FastLeNet(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
                  channels: tuple[int, int] = (6, 16)) -> None:
         super().__init__()
-        size = conv_out(conv_out(conv_out(image_size, 5, 1, 2), 2, 2), 5)  # 28 -> 28 -> 14 -> 10
-        size = conv_out(size, 2, 2)  # -> 5
+        check_model_args(num_classes, in_channels, image_size=image_size,
+                         channels_0=channels[0], channels_1=channels[1])
+
+        def feature_size(size: int) -> int:
+            size = conv_out(conv_out(size, 5, 1, 2), 2, 2)  # 28 -> 28 -> 14
+            if size < 5:
+                return 0  # the unpadded 5x5 conv does not fit
+            return conv_out(conv_out(size, 5), 2, 2)  # 14 -> 10 -> 5
+
+        size = feature_size(image_size)
         if size < 1:
             raise ValueError(f"image_size={image_size} is too small for FastLeNet; use >= 12.")
         self.features = nn.Sequential(
@@ -99,6 +123,11 @@ class FastLeNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(84, num_classes),
         )
+        low, high = sizes_giving(size, feature_size)
+        expect_input(self, in_channels, size=image_size, max_size=high,
+                     why=f"its first Linear layer is sized for the {size}x{size} map of "
+                         f"image_size={image_size}",
+                     hint=", or build the model with image_size set to your images' size")
 
     def forward(self, x):
         return self.classifier(self.features(x))
@@ -120,6 +149,7 @@ class FastResNet(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32) -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels, width=width)
         w = width
         self.features = nn.Sequential(
             conv_bn_relu(in_channels, w, 3, 1),
@@ -134,6 +164,8 @@ class FastResNet(nn.Module):
             nn.AdaptiveMaxPool2d(1),
         )
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(4 * w, num_classes))
+        expect_input(self, in_channels, min_size=4,
+                     why="its two 2x2 max pools need a 4x4 image to leave one pixel")
 
     def forward(self, x):
         return self.classifier(self.features(x))

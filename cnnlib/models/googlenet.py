@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 # The paper's Table 1, per Inception module: (in_channels, #1x1, #3x3 reduce, #3x3,
@@ -35,6 +36,11 @@ INCEPTION_TABLE: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "inception5a": (832, 256, 160, 320, 32, 128, 128),
     "inception5b": (832, 384, 192, 384, 48, 128, 128),
 }
+
+
+# Smallest input: 15 -> 8 (7x7/2 stem) -> 4 -> 2 -> 1 through the unpadded 3x3/2 max pools
+# (ceil_mode keeps partial windows, but a window must start inside the map).
+MIN_SIZE = 15
 
 
 class BasicConv2d(nn.Module):
@@ -104,6 +110,7 @@ class GoogLeNet(nn.Module):
                  transform_input: bool = False, init_weights: bool = True,
                  dropout: float = 0.2, dropout_aux: float = 0.7, in_channels: int = 3) -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels)
         if transform_input and in_channels != 3:
             raise ValueError(
                 f"transform_input re-normalises 3 RGB channels; got in_channels={in_channels}. "
@@ -141,6 +148,8 @@ class GoogLeNet(nn.Module):
                 elif isinstance(m, nn.BatchNorm2d):
                     nn.init.ones_(m.weight)
                     nn.init.zeros_(m.bias)
+        expect_input(self, in_channels, min_size=MIN_SIZE,
+                     why="below it the stride-2 stem and three unpadded 3x3/2 max pools leave no pixel")
 
     def _transform_input(self, x: torch.Tensor) -> torch.Tensor:
         """Map ImageNet-normalised input to the (x - 0.5) / 0.5 scaling of the ported weights."""

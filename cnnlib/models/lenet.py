@@ -17,7 +17,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlib.models.input_check import check_model_args, expect_input, sizes_giving
 from cnnlib.models.registry import register
+from cnnlib.ops.sizes import conv_output_size
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
@@ -31,6 +33,8 @@ class LeNet(nn.Module):
                  hidden: tuple[int, int] = (120, 84), activation: str = "relu",
                  pool: str = "max") -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels, widths_0=widths[0], widths_1=widths[1],
+                         hidden_0=hidden[0], hidden_1=hidden[1])
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}.")
@@ -53,15 +57,22 @@ class LeNet(nn.Module):
             act(),
             nn.Linear(hidden[1], num_classes),  # logits: no softmax (CrossEntropyLoss applies it)
         )
+        low, high = sizes_giving(5, _feature_size)  # 32x32 (up to 35x35 floors to 5x5 too)
+        expect_input(self, in_channels, size=low, max_size=high,
+                     why="its first Linear layer is sized for 5x5 maps",
+                     hint="; pad 28x28 images by 2 on each side, F.pad(x, (2, 2, 2, 2))")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-2:] != (32, 32):
-            raise ValueError(
-                f"LeNet expects 32x32 inputs (its first FC layer is sized for 5x5 maps), got "
-                f"{tuple(x.shape[-2:])}; pad 28x28 images by 2 on each side.")
         x = self.features(x)
         x = torch.flatten(x, 1)  # (N, C2 * 5 * 5)
         return self.classifier(x)
+
+
+def _feature_size(size: int) -> int:
+    """Side of the last feature map for a size x size input: two 5x5 convs, two 2x2/2 pools."""
+    for kernel, stride in ((5, 1), (2, 2), (5, 1), (2, 2)):
+        size = conv_output_size(size, kernel, stride)
+    return size
 
 
 @register

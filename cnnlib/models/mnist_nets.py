@@ -10,7 +10,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
+
+# Both nets end in a Linear layer sized for a 4x4 map: 28 -> 24 -> 12 -> 8 -> 4 (and the
+# floors of the 2x2 pools map 29-31 to the same 4x4).
+MAX_SIZE = 31
+WHY = "its Linear layer is sized for the 4x4 map of a 28x28 digit"
 
 
 class SmallInception(nn.Module):
@@ -43,12 +49,14 @@ class InceptionNet(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels)
         self.conv1 = nn.Conv2d(in_channels, 10, kernel_size=5)  # 28 -> 24
         self.incep1 = SmallInception(10)
         self.conv2 = nn.Conv2d(SmallInception.out_channels, 20, kernel_size=5)  # 12 -> 8
         self.incep2 = SmallInception(20)
         self.mp = nn.MaxPool2d(2)  # assignment `=`, not the notes' `self.mp - nn.MaxPool2d(2)`
         self.fc = nn.Linear(SmallInception.out_channels * 4 * 4, num_classes)  # 1408 -> classes
+        expect_input(self, in_channels, size=28, max_size=MAX_SIZE, why=WHY)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.mp(self.conv1(x)))  # (N, 10, 12, 12)
@@ -77,12 +85,14 @@ class ResidualNet(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels)
         self.conv1 = nn.Conv2d(in_channels, 16, kernel_size=5)  # 28 -> 24
         self.rblock1 = ResidualBlock(16)
         self.conv2 = nn.Conv2d(16, 32, kernel_size=5)  # 12 -> 8
         self.rblock2 = ResidualBlock(32)
         self.mp = nn.MaxPool2d(2)
         self.fc = nn.Linear(32 * 4 * 4, num_classes)  # 512 -> classes
+        expect_input(self, in_channels, size=28, max_size=MAX_SIZE, why=WHY)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.rblock1(F.relu(self.mp(self.conv1(x))))  # (N, 16, 12, 12)

@@ -12,6 +12,7 @@ from torch import nn
 from cnnlib.layers.conv_norm_act import ConvNormAct
 from cnnlib.layers.make_divisible import make_divisible
 from cnnlib.layers.separable import DepthwiseSeparableConv2d
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 STEM_CHANNELS = 32  # 3x3/2 full convolution on the image: 224 -> 112
@@ -41,7 +42,8 @@ class MobileNetV1(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, width_mult: float = 1.0,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        if width_mult <= 0:
+        check_model_args(num_classes, in_channels)
+        if not isinstance(width_mult, (int, float)) or not width_mult > 0:
             raise ValueError(f"width_mult (alpha) must be positive, got {width_mult}.")
         channels = make_divisible(STEM_CHANNELS * width_mult)
         features: list[nn.Module] = [ConvNormAct(in_channels, channels, 3, stride=2)]
@@ -53,6 +55,7 @@ class MobileNetV1(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, num_classes))
         self.last_channel = channels
+        expect_input(self, in_channels)  # padded convs, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # (N, 1024 alpha, H/32, W/32)

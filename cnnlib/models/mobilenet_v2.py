@@ -13,6 +13,7 @@ from torch import nn
 
 from cnnlib.layers.conv_norm_act import ConvNormAct
 from cnnlib.layers.make_divisible import make_divisible
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 
@@ -75,7 +76,8 @@ class MobileNetV2(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, width_mult: float = 1.0,
                  dropout: float = 0.2, settings: tuple[Stage, ...] = SETTINGS) -> None:
         super().__init__()
-        if width_mult <= 0:
+        check_model_args(num_classes, in_channels)
+        if not isinstance(width_mult, (int, float)) or not width_mult > 0:
             raise ValueError(f"width_mult must be positive, got {width_mult}.")
         channels = make_divisible(STEM_CHANNELS * width_mult)
         self.last_channel = make_divisible(LAST_CHANNELS * max(1.0, width_mult))  # never below 1280
@@ -91,6 +93,7 @@ class MobileNetV2(nn.Module):
         self.classifier = nn.Sequential(nn.Dropout(dropout),
                                         nn.Linear(self.last_channel, num_classes))
         _init_weights(self)
+        expect_input(self, in_channels)  # padded convs, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # (N, 1280, H/32, W/32)

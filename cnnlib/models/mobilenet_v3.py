@@ -16,6 +16,7 @@ from torch import nn
 from cnnlib.layers.conv_norm_act import ConvNormAct
 from cnnlib.layers.make_divisible import make_divisible
 from cnnlib.layers.squeeze_excite import SqueezeExcite
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.mobilenet_v2 import _init_weights
 from cnnlib.models.registry import register
 
@@ -116,7 +117,8 @@ class MobileNetV3(nn.Module):
     def __init__(self, rows: tuple[Bneck, ...], head: tuple[int, int], num_classes: int = 1000,
                  in_channels: int = 3, width_mult: float = 1.0, dropout: float = 0.2) -> None:
         super().__init__()
-        if width_mult <= 0:
+        check_model_args(num_classes, in_channels)
+        if not isinstance(width_mult, (int, float)) or not width_mult > 0:
             raise ValueError(f"width_mult must be positive, got {width_mult}.")
         channels = make_divisible(STEM_CHANNELS * width_mult)
         features: list[nn.Module] = [ConvNormAct(in_channels, channels, 3, stride=2, norm=BatchNorm,
@@ -137,6 +139,7 @@ class MobileNetV3(nn.Module):
             nn.Linear(head[1], num_classes),  # the paper's final "1x1 conv, k"
         )
         _init_weights(self)
+        expect_input(self, in_channels)  # padded convs, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # (N, 960, H/32, W/32) for Large

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from cnnlib.layers.init import kaiming_init_
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 
@@ -102,7 +103,9 @@ class ResNet(nn.Module):
                  in_channels: int = 3, zero_init_residual: bool = False, groups: int = 1,
                  width_per_group: int = 64, include_top: bool = True) -> None:
         super().__init__()
-        if len(layers) != 4 or min(layers) < 1:
+        check_model_args(num_classes, in_channels, groups=groups, width_per_group=width_per_group)
+        if (len(layers) != 4 or not all(isinstance(n, int) for n in layers)
+                or min(layers) < 1):
             raise ValueError(
                 f"layers must give 4 positive block counts, e.g. [2, 2, 2, 2]; got {layers}.")
         self.groups, self.base_width = groups, width_per_group
@@ -127,6 +130,7 @@ class ResNet(nn.Module):
                     nn.init.zeros_(m.bn3.weight)
                 elif isinstance(m, BasicBlock):
                     nn.init.zeros_(m.bn2.weight)
+        expect_input(self, in_channels)  # padded convs and pools: any size from 1x1 works
 
     def _make_layer(self, block: Block, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         """One stage; its first block changes size/width, so its shortcut is a 1x1 conv + BN."""

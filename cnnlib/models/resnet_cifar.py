@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib.layers.init import kaiming_init_
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 STAGE_WIDTHS = (16, 32, 64)  # channels of the three stages (paper, section 4.2)
@@ -73,7 +74,8 @@ class CifarResNet(nn.Module):
     def __init__(self, blocks_per_stage: int, num_classes: int = 10, in_channels: int = 3,
                  shortcut: bool = True, option: str = "A") -> None:
         super().__init__()
-        if blocks_per_stage < 1:
+        check_model_args(num_classes, in_channels)
+        if not isinstance(blocks_per_stage, int) or blocks_per_stage < 1:
             raise ValueError(
                 f"blocks_per_stage must be >= 1 (depth = 6n + 2), got {blocks_per_stage}.")
         if option not in SHORTCUTS:
@@ -96,6 +98,7 @@ class CifarResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(STAGE_WIDTHS[-1], num_classes)
         kaiming_init_(self)
+        expect_input(self, in_channels)  # padded 3x3 convs, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.bn1(self.conv1(x)))
@@ -107,7 +110,7 @@ class CifarResNet(nn.Module):
 def cifar_resnet(depth: int, num_classes: int = 10, in_channels: int = 3,
                  shortcut: bool = True, option: str = "A") -> CifarResNet:
     """A CIFAR ResNet (or a plain net, shortcut=False) of depth 6n + 2: 20, 32, 44, 56, 110..."""
-    if depth < 8 or (depth - 2) % 6:
+    if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(
             f"depth must be 6n + 2 with n >= 1 (e.g. 20, 32, 44, 56, 110), got {depth}.")
     return CifarResNet((depth - 2) // 6, num_classes, in_channels, shortcut, option)

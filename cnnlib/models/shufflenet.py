@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from cnnlib.layers.channel_shuffle import channel_shuffle
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 # Output channels of conv1, stage2, stage3, stage4, conv5 for each width (the paper's Table 5).
@@ -80,6 +81,7 @@ class ShuffleNetV2(nn.Module):
                  num_classes: int = 1000, in_channels: int = 3,
                  stage_repeats: tuple[int, ...] = STAGE_REPEATS) -> None:
         super().__init__()
+        check_model_args(num_classes, in_channels)
         if len(stage_out_channels) != 5 or len(stage_repeats) != 3:
             raise ValueError("stage_out_channels needs 5 numbers (conv1, 3 stages, conv5) and "
                              f"stage_repeats 3; got {stage_out_channels} and {stage_repeats}.")
@@ -96,6 +98,7 @@ class ShuffleNetV2(nn.Module):
         self.conv5 = nn.Sequential(nn.Conv2d(channels, c5, 1, bias=False), nn.BatchNorm2d(c5),
                                    nn.ReLU(inplace=True))
         self.fc = nn.Linear(c5, num_classes)
+        expect_input(self, in_channels)  # padded convs and pool, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.conv1(x))  # (N, 24, H/4, W/4)

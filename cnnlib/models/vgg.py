@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 # Widths of the 3x3 convs in order; "M" is a 2x2/2 max pool. Every table the builders use
@@ -28,12 +29,13 @@ VGG_CONFIGS: dict[str, list[int | str]] = {
 def make_layers(config: list[int | str], batch_norm: bool = False,
                 in_channels: int = 3) -> nn.Sequential:
     """Turn a width table into conv3x3(-BN)-ReLU and max-pool layers."""
+    check_model_args(in_channels=in_channels)
     layers: list[nn.Module] = []
     channels = in_channels
     for item in config:
         if item == "M":
             layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-        elif isinstance(item, int):
+        elif isinstance(item, int) and not isinstance(item, bool) and item >= 1:
             layers.append(nn.Conv2d(channels, item, kernel_size=3, padding=1))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(item))
@@ -41,7 +43,7 @@ def make_layers(config: list[int | str], batch_norm: bool = False,
             channels = item
         else:
             raise ValueError(
-                f"A VGG config holds conv widths (int) and 'M' for pooling, got {item!r}.")
+                f"A VGG config holds conv widths (ints >= 1) and 'M' for pooling, got {item!r}.")
     return nn.Sequential(*layers)
 
 
@@ -51,8 +53,12 @@ class VGG(nn.Module):
     def __init__(self, features: nn.Sequential, num_classes: int = 1000, init_weights: bool = True,
                  dropout: float = 0.5, hidden: int = 4096) -> None:
         super().__init__()
+        check_model_args(num_classes, hidden=hidden)
+        convs = [m for m in features if isinstance(m, nn.Conv2d)]
+        if not convs:
+            raise ValueError("features must contain at least one nn.Conv2d (see make_layers).")
         self.features = features
-        last = [m for m in features if isinstance(m, nn.Conv2d)][-1].out_channels
+        last = convs[-1].out_channels
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
             nn.Linear(last * 7 * 7, hidden),
@@ -74,6 +80,9 @@ class VGG(nn.Module):
                 elif isinstance(m, nn.Linear):
                     nn.init.normal_(m.weight, 0, 0.01)
                     nn.init.zeros_(m.bias)
+        pools = sum(isinstance(m, nn.MaxPool2d) for m in features)
+        expect_input(self, convs[0].in_channels, min_size=2 ** pools,
+                     why=f"its {pools} 2x2/2 max pools halve the size {pools} times")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(x))

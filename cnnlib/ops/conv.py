@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.ops.sizes import as_pair as _pair
-from cnnlib.ops.sizes import conv_output_size
+from cnnlib.ops.sizes import check_tensor, conv_output_size
 
 
 def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -28,6 +28,10 @@ def _check_conv_args(
     groups: int,
 ) -> None:
     """Explain a bad configuration before computing anything."""
+    check_tensor(input, "input")
+    check_tensor(weight, "weight")
+    if bias is not None:
+        check_tensor(bias, "bias")
     if input.ndim != 4:
         raise ValueError(
             f"input must be 4-D (N, C, H, W), got shape {tuple(input.shape)}; "
@@ -37,8 +41,8 @@ def _check_conv_args(
         raise ValueError(
             f"weight must be 4-D (C_out, C_in/groups, kH, kW), got {tuple(weight.shape)}."
         )
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}.")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got groups={groups!r}.")
     c_in, c_out = input.shape[1], weight.shape[0]
     if c_in % groups or c_out % groups:
         raise ValueError(
@@ -120,10 +124,11 @@ def im2col(
     already be padded. Loops over the kH*kW kernel taps only, never over positions.
     """
     kernel, stride, dilation = (
-        _pair(kernel_size, "kernel_size"),
-        _pair(stride, "stride"),
-        _pair(dilation, "dilation"),
+        _pair(kernel_size, "kernel_size", low=1),
+        _pair(stride, "stride", low=1),
+        _pair(dilation, "dilation", low=1),
     )
+    check_tensor(input, "input", 4, "(N, C, H, W), already padded")
     n, c = input.shape[:2]
     out_h, out_w = _output_hw(input, kernel, stride, dilation)
     taps = []
@@ -145,7 +150,7 @@ def im2col(
 
 def _prepare(input, weight, bias, stride, padding, dilation, groups):
     """Shared by both implementations: check the arguments, pad, and compute the output size."""
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride, dilation = _pair(stride, "stride", low=1), _pair(dilation, "dilation", low=1)
     _check_conv_args(input, weight, bias, stride, dilation, groups)
     kernel = tuple(weight.shape[-2:])
     padded = _pad_input(input, padding, kernel, stride, dilation)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib.ops.sizes import check_tensor
+
 IntTriple = int | tuple[int, int, int]
 
 
 def _triple(value: IntTriple, name: str) -> tuple[int, int, int]:
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value, value, value
     if isinstance(value, (tuple, list)) and len(value) == 3:
-        if all(isinstance(v, int) for v in value):
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return int(value[0]), int(value[1]), int(value[2])
     raise ValueError(f"{name} must be an int or a triple of ints, got {value!r}.")
 
@@ -27,14 +29,18 @@ def conv3d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     """Same as torch.nn.functional.conv3d: each kernel tap's strided slice, then one einsum."""
     stride, padding = _triple(stride, "stride"), _triple(padding, "padding")
     dilation = _triple(dilation, "dilation")
+    check_tensor(input, "input")
+    check_tensor(weight, "weight")
+    if bias is not None:
+        check_tensor(bias, "bias")
     if input.ndim != 5:
         raise ValueError(f"input must be 5-D (N, C, D, H, W), got shape {tuple(input.shape)}; "
                          "a single volume needs input.unsqueeze(0).")
     if weight.ndim != 5:
         raise ValueError("weight must be 5-D (C_out, C_in/groups, kD, kH, kW), "
                          f"got {tuple(weight.shape)}.")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}.")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got groups={groups!r}.")
     n, c_in = input.shape[:2]
     c_out = weight.shape[0]
     if c_in % groups or c_out % groups or weight.shape[1] * groups != c_in:
@@ -46,6 +52,9 @@ def conv3d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
                          f"stride={stride}, dilation={dilation}, padding={padding}.")
     if bias is not None and bias.shape != (c_out,):
         raise ValueError(f"bias must have shape ({c_out},), got {tuple(bias.shape)}.")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        raise ValueError(f"input ({input.dtype}), weight ({weight.dtype}) and bias must share a "
+                         "dtype, as torch requires; convert them, e.g. weight.to(input.dtype).")
     kernel = tuple(weight.shape[2:])
     x = F.pad(input, (padding[2], padding[2], padding[1], padding[1], padding[0], padding[0]))
     out = [(x.shape[2 + a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1 for a in range(3)]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from cnnlib.ops.conv import _pair, conv2d, im2col
+from cnnlib.ops.conv import _check_conv_args, _pair, conv2d, im2col
+from cnnlib.ops.sizes import check_tensor, conv_output_size
 
 
 def col2im(
@@ -25,11 +26,18 @@ def col2im(
 
     (N, C*kH*kW, L) -> (N, C, Hp, Wp); a pixel in several windows receives the sum.
     """
+    check_tensor(cols, "cols", 3, "(N, C*kH*kW, L)")
+    kh, kw = _pair(kernel_size, "kernel_size", low=1)
+    stride, dilation = _pair(stride, "stride", low=1), _pair(dilation, "dilation", low=1)
+    height, width = _pair(padded_hw, "padded_hw", low=1)
     n = cols.shape[0]
-    kh, kw = kernel_size
-    height, width = padded_hw
-    out_h = (height - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    out_w = (width - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out_h = conv_output_size(height, kh, stride[0], 0, dilation[0])
+    out_w = conv_output_size(width, kw, stride[1], 0, dilation[1])
+    if cols.shape[1] % (kh * kw) or cols.shape[2] != out_h * out_w:
+        raise ValueError(
+            f"cols has shape {tuple(cols.shape)} but kernel_size ({kh}, {kw}) on a padded_hw "
+            f"{(height, width)} input needs (N, C*{kh * kw}, {out_h * out_w}); pass the "
+            "kernel_size, stride, dilation and padded_hw im2col was called with.")
     cols = cols.reshape(n, -1, kh, kw, out_h, out_w)  # (N, C, kH, kW, oH, oW)
     image = cols.new_zeros(n, cols.shape[1], height, width)
     for i in range(kh):
@@ -55,13 +63,20 @@ def conv2d_grads(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dL/dinput, dL/dweight, dL/dbias) of conv2d from dL/doutput, by the formulas above."""
     stride, padding, dilation = (
-        _pair(stride, "stride"),
-        _pair(padding, "padding"),
-        _pair(dilation, "dilation"),
+        _pair(stride, "stride", low=1),
+        _pair(padding, "padding", low=0),
+        _pair(dilation, "dilation", low=1),
     )
+    _check_conv_args(input, weight, None, stride, dilation, groups)
+    check_tensor(grad_output, "grad_output", 4, "(N, C_out, oH, oW)")
     n, c_in, height, width = input.shape
     c_out, _, kh, kw = weight.shape
     padded = torch.nn.functional.pad(input, (padding[1], padding[1], padding[0], padding[0]))
+    expected = (n, c_out, conv_output_size(height, kh, stride[0], padding[0], dilation[0]),
+                conv_output_size(width, kw, stride[1], padding[1], dilation[1]))
+    if tuple(grad_output.shape) != expected:
+        raise ValueError(f"grad_output must have the conv output's shape {expected}, got "
+                         f"{tuple(grad_output.shape)}; pass dL/d(output) of this very conv.")
     cols = im2col(padded, (kh, kw), stride, dilation)  # (N, C*kH*kW, L)
     cols = cols.view(n, groups, -1, cols.shape[-1])  # (N, g, C/g*kH*kW, L)
     grad = grad_output.reshape(n, groups, c_out // groups, -1)  # (N, g, C_out/g, L)

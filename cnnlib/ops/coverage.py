@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from cnnlib.ops.conv_grad import col2im
-from cnnlib.ops.sizes import conv_output_size, effective_kernel_size
+from cnnlib.ops.sizes import as_pair, conv_output_size
 
 
 def pixel_usage(
@@ -21,15 +21,10 @@ def pixel_usage(
 
     It is col2im of an all-ones column matrix: every window adds 1 to each pixel it reads.
     """
-    height, width = (size, size) if isinstance(size, int) else size
+    height, width = as_pair(tuple(size) if isinstance(size, list) else size, "size", low=1)
+    # raises a ValueError naming the argument to change when a setting is impossible
     out_h = conv_output_size(height, kernel_size, stride, padding, dilation)
     out_w = conv_output_size(width, kernel_size, stride, padding, dilation)
-    if out_h < 1 or out_w < 1:
-        span = effective_kernel_size(kernel_size, dilation)
-        raise ValueError(
-            f"the kernel spans {span} pixels but the padded input is only "
-            f"{min(height, width) + 2 * padding}; add padding or use a smaller kernel."
-        )
     ones = torch.ones(
         1, kernel_size * kernel_size, out_h * out_w
     )  # (1, kH*kW, L): every tap of every window

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.ops.sizes import as_pair as _pair
-from cnnlib.ops.sizes import effective_kernel_size, pool_output_size
+from cnnlib.ops.sizes import check_tensor, effective_kernel_size, pool_output_size
 
 IntPair = int | tuple[int, int]
 
@@ -18,6 +18,7 @@ IntPair = int | tuple[int, int]
 
 def _as_batch(input: torch.Tensor) -> tuple[torch.Tensor, bool]:
     """Accept (C, H, W) like torch by adding a batch dimension; say whether one was added."""
+    check_tensor(input, "input")
     if input.ndim == 3:
         return input.unsqueeze(0), True
     if input.ndim == 4:
@@ -31,6 +32,9 @@ def _check_window(
     input: torch.Tensor, kernel, stride, padding, dilation, ceil_mode: bool, pad_limit: str
 ) -> tuple[int, int]:
     """Validate a pooling window (before computing) and return the output (H, W)."""
+    if input.shape[-2] < 1 or input.shape[-1] < 1:
+        raise ValueError(f"input has an empty height or width, shape {tuple(input.shape)}; "
+                         "pooling needs at least one pixel.")
     for name, value, low in (
         ("kernel_size", kernel, 1),
         ("stride", stride, 1),
@@ -115,9 +119,9 @@ def max_pool2d(
     Padding counts as -inf (never chosen). `return_indices=True` also returns, for each output,
     the flat index h*W + w of the chosen input pixel, which F.max_unpool2d accepts.
     """
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
-    padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+    kernel = _pair(kernel_size, "kernel_size", low=1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", low=1)
+    padding, dilation = _pair(padding, "padding", low=0), _pair(dilation, "dilation", low=1)
     x, added = _as_batch(input)
     out_hw = _check_window(x, kernel, stride, padding, dilation, ceil_mode, pad_limit="kernel")
     height, width = x.shape[-2:]
@@ -136,8 +140,14 @@ def max_pool2d(
     index_windows = _windows(
         flat.view(1, 1, *flat.shape), kernel, stride, dilation, out_hw
     )  # (1, 1, k, oH, oW)
+    # A window of -inf only "chooses" its first tap, which may be padding; torch then reports
+    # the window's first real pixel: take the first tap with a real index instead.
+    first_real = (index_windows >= 0).to(torch.uint8).argmax(dim=2)  # (1, 1, oH, oW)
     index_windows = index_windows.expand(x.shape[0], x.shape[1], -1, -1, -1)
     indices = index_windows.gather(2, tap.unsqueeze(2)).squeeze(2)  # (N, C, oH, oW)
+    if (indices < 0).any():
+        fallback = index_windows.gather(2, first_real.expand_as(tap).unsqueeze(2)).squeeze(2)
+        indices = torch.where(indices < 0, fallback, indices)
     return result, (indices.squeeze(0) if added else indices)
 
 
@@ -156,11 +166,13 @@ def avg_pool2d(
     counted as zeros); False divides by the real pixels only. A ceil_mode window hanging past
     the padding is never counted in full, as in PyTorch.
     """
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
-    padding = _pair(padding, "padding")
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"divisor_override must be positive, got {divisor_override}.")
+    kernel = _pair(kernel_size, "kernel_size", low=1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", low=1)
+    padding = _pair(padding, "padding", low=0)
+    if divisor_override is not None and (not isinstance(divisor_override, int)
+                                         or isinstance(divisor_override, bool)
+                                         or divisor_override <= 0):
+        raise ValueError(f"divisor_override must be a positive int, got {divisor_override!r}.")
     x, added = _as_batch(input)
     out_hw = _check_window(x, kernel, stride, padding, (1, 1), ceil_mode, pad_limit="kernel")
     padded = _pad_for_windows(x, kernel, stride, padding, (1, 1), out_hw, value=0.0)
@@ -191,11 +203,19 @@ def lp_pool2d(
     """Same as F.lp_pool2d: (sum of x^p over the window)^(1/p); p=2 is L2-norm pooling.
 
     Like PyTorch it computes sum = mean * kH*kW, so p=1 on non-negative inputs is sum pooling
-    and a large p approaches max pooling.
+    and a large p approaches max pooling; p=inf is max pooling of |x| (and p=-inf the minimum
+    of |x|), exactly as PyTorch special-cases them.
     """
-    if norm_type <= 0:
-        raise ValueError(f"norm_type must be positive (p of the Lp norm), got {norm_type}.")
-    kernel = _pair(kernel_size, "kernel_size")
+    if (not isinstance(norm_type, (int, float)) or isinstance(norm_type, bool)
+            or norm_type == 0 or norm_type != norm_type):
+        raise ValueError(f"norm_type (p of the Lp norm) must be a non-zero number, got "
+                         f"norm_type={norm_type!r}; p=2 is L2 pooling, p=inf max pooling.")
+    kernel = _pair(kernel_size, "kernel_size", low=1)
+    check_tensor(input, "input", (3, 4), "(C, H, W) or (N, C, H, W)")
+    if norm_type == float("inf"):
+        return max_pool2d(input.abs(), kernel, stride, 0, 1, ceil_mode)
+    if norm_type == float("-inf"):
+        return -max_pool2d(-input.abs(), kernel, stride, 0, 1, ceil_mode)
     mean = avg_pool2d(input.pow(norm_type), kernel, stride, 0, ceil_mode)
     total = torch.sign(mean) * torch.relu(mean.abs()) * (kernel[0] * kernel[1])
     return total.pow(1.0 / norm_type)
@@ -207,11 +227,12 @@ def adaptive_avg_pool2d(input: torch.Tensor, output_size: IntPair) -> torch.Tens
     Bin i along a length-L axis covers [floor(i*L/n), ceil((i+1)*L/n)), so bins may overlap by
     one pixel. output_size=1 is global average pooling.
     """
-    out_h, out_w = _pair(output_size, "output_size")
-    if out_h < 1 or out_w < 1:
-        raise ValueError(f"output_size must be positive, got {(out_h, out_w)}.")
+    out_h, out_w = _pair(output_size, "output_size", low=1)
     x, added = _as_batch(input)
     height, width = x.shape[-2:]
+    if height < 1 or width < 1:  # torch raises too: there is nothing to average
+        raise ValueError(f"input has an empty height or width, shape {tuple(input.shape)}; "
+                         "adaptive pooling needs at least one pixel per map.")
 
     def bins(length: int, n: int) -> list[tuple[int, int]]:
         return [((i * length) // n, -(-((i + 1) * length) // n)) for i in range(n)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnlib.ops.sizes import pool_output_size
+from cnnlib.ops.sizes import check_int, pool_output_size
 
 # Layers that keep every unit's view of the input unchanged (element-wise or per-channel).
 PASS_THROUGH = (
@@ -56,7 +56,7 @@ class LayerSpec:
     def __post_init__(self) -> None:
         for field, low in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("padding", 0)):
             value = getattr(self, field)
-            if not isinstance(value, int) or value < low:
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(
                     f"{field} of layer {self.name or '?'} must be an int >= {low}, got {value!r}."
                 )
@@ -71,6 +71,10 @@ class ReceptiveField:
     jump: int  # j: input pixels between neighbouring units
     start: float  # c: centre of unit 0 in input coordinates (can be negative: padding)
 
+    def __post_init__(self) -> None:
+        check_int(self.size, "size")
+        check_int(self.jump, "jump")
+
     def span(self, unit: int) -> tuple[float, float]:
         """First and last input pixel (unclipped) seen by unit `unit` of this layer."""
         centre = self.start + unit * self.jump
@@ -79,6 +83,7 @@ class ReceptiveField:
 
 def receptive_fields(layers: Iterable[LayerSpec]) -> list[ReceptiveField]:
     """Apply the recurrence layer by layer; element 0 is the input itself (r=1, j=1, c=0)."""
+    layers = _check_specs(layers, "layers")
     size, jump, start = 1, 1, 0.0
     result = [ReceptiveField("input", size, jump, start)]
     for i, layer in enumerate(layers):
@@ -95,6 +100,38 @@ def receptive_field(layers: Iterable[LayerSpec]) -> int:
     return receptive_fields(layers)[-1].size
 
 
+def _check_specs(specs, name: str) -> list[LayerSpec]:
+    """The specs as a list, or a ValueError if one of them is not a LayerSpec."""
+    if isinstance(specs, (str, bytes, LayerSpec)) or not isinstance(specs, Iterable):
+        raise ValueError(f"{name} must be a list of LayerSpec, got {type(specs).__name__}.")
+    specs = list(specs)
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, LayerSpec):
+            raise ValueError(f"{name}[{i}] must be a LayerSpec(kernel_size, stride, padding, "
+                             f"dilation), got {spec!r}.")
+    return specs
+
+
+def _check_model(model: object, axis: int | None = None) -> None:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module (e.g. an nn.Sequential), got "
+                         f"{type(model).__name__}.")
+    if axis is not None and axis not in (0, 1):
+        raise ValueError(f"axis must be 0 (height) or 1 (width), got axis={axis!r}.")
+
+
+def _check_shape_and_unit(input_shape: Sequence[int], unit: tuple[int, int]) -> None:
+    if (isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence)
+            or len(input_shape) != 3):
+        raise ValueError(f"input_shape must be (C, H, W), got {input_shape!r}.")
+    for name, value in zip(("input_shape[0] (channels)", "input_shape[1] (height)",
+                            "input_shape[2] (width)"), input_shape, strict=True):
+        check_int(value, name)
+    if (not isinstance(unit, (tuple, list)) or len(unit) != 2
+            or not all(isinstance(u, int) and not isinstance(u, bool) and u >= 0 for u in unit)):
+        raise ValueError(f"unit must be a (row, col) pair of non-negative ints, got {unit!r}.")
+
+
 def _axis_value(value, axis: int) -> int:
     return value[axis] if isinstance(value, (tuple, list)) else value
 
@@ -105,6 +142,7 @@ def layer_specs(model: nn.Module, axis: int = 0) -> list[LayerSpec]:
     Conv2d, MaxPool2d and AvgPool2d count; activations, normalisation and dropout pass through;
     anything else raises, because its receptive field is not a single window.
     """
+    _check_model(model, axis)
     specs: list[LayerSpec] = []
     for name, module in model.named_children() if len(list(model.children())) else [("", model)]:
         if isinstance(module, nn.Sequential):
@@ -153,6 +191,7 @@ def layer_specs(model: nn.Module, axis: int = 0) -> list[LayerSpec]:
 
 def receptive_field_of(model: nn.Module, axis: int = 0) -> list[ReceptiveField]:
     """Receptive field after every sliding-window layer of an nn.Sequential."""
+    _check_model(model, axis)
     return receptive_fields(layer_specs(model, axis))
 
 
@@ -197,6 +236,9 @@ def input_gradient(
     uniform=True probes a positive copy of the model (the theoretical receptive field);
     uniform=False uses the model as it is (its effective receptive field).
     """
+    _check_model(model)
+    _check_shape_and_unit(input_shape, unit)
+    check_int(channel, "channel", 0)
     net = _uniform_probe(model) if uniform else model
     x = torch.ones(1, *input_shape) if input is None else input.detach().clone()
     x.requires_grad_(True)
@@ -204,6 +246,9 @@ def input_gradient(
     row, col = unit
     if not (0 <= row < out.shape[-2] and 0 <= col < out.shape[-1]):
         raise ValueError(f"unit {unit} is outside the output map of size {tuple(out.shape[-2:])}.")
+    if channel >= out.shape[1]:
+        raise ValueError(f"channel={channel} but the output has {out.shape[1]} channels; use "
+                         f"0 <= channel < {out.shape[1]}.")
     out[0, channel, row, col].backward()
     return x.grad[0].abs().sum(dim=0)  # (H, W)
 
@@ -234,6 +279,8 @@ def formula_region(
     Exact for units whose region lies inside the input; near a border padded deeper in the
     stack the true region is smaller (see `traced_region`).
     """
+    _check_model(model)
+    _check_shape_and_unit(input_shape, unit)
     height, width = input_shape[-2:]
     rf_h, rf_w = receptive_field_of(model, axis=0)[-1], receptive_field_of(model, axis=1)[-1]
     top, bottom = rf_h.span(unit[0])
@@ -250,6 +297,9 @@ def traced_pixels(specs: Sequence[LayerSpec], size: int, unit: int) -> list[int]
     Walks back layer by layer through the real units only, so padding (which has no input
     behind it), floored sizes and dilation gaps are all accounted for.
     """
+    specs = _check_specs(specs, "specs")
+    check_int(size, "size")
+    check_int(unit, "unit", 0)
     sizes = [size]
     for spec in specs:
         sizes.append(
@@ -279,6 +329,8 @@ def traced_region(
     model: nn.Module, input_shape: Sequence[int], unit: tuple[int, int]
 ) -> tuple[int, int, int, int]:
     """Bounding box (top, bottom, left, right) of `traced_pixels` along both axes."""
+    _check_model(model)
+    _check_shape_and_unit(input_shape, unit)
     rows = traced_pixels(layer_specs(model, 0), input_shape[-2], unit[0])
     cols = traced_pixels(layer_specs(model, 1), input_shape[-1], unit[1])
     return rows[0], rows[-1], cols[0], cols[-1]

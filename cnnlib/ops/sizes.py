@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import torch
+
 
 def check_int(value: object, name: str, low: int = 1) -> int:
     """Return `value` if it is an int >= `low`, else a ValueError naming the argument (chapter 1).
@@ -21,6 +23,20 @@ def check_int(value: object, name: str, low: int = 1) -> int:
     if value < low:
         what = "non-negative" if low == 0 else f"at least {low}"
         raise ValueError(f"{name} must be {what}, got {name}={value}; use {name}={low} or more.")
+    return value
+
+
+def check_tensor(value: object, name: str, ndim: int | tuple[int, ...] | None = None,
+                 layout: str = "") -> torch.Tensor:
+    """Return `value` if it is a tensor (of `ndim` dimensions), else a ValueError naming it."""
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}; "
+                         f"wrap the data with torch.as_tensor({name}).")
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if allowed is not None and value.ndim not in allowed:
+        dims = " or ".join(f"{d}-D" for d in allowed)
+        raise ValueError(f"{name} must be {dims}{' ' + layout if layout else ''}, got shape "
+                         f"{tuple(value.shape)}.")
     return value
 
 
@@ -38,7 +54,8 @@ def as_pair(value: int | tuple[int, int], name: str, low: int | None = None) -> 
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
     if low is not None and min(pair) < low:
         what = "non-negative" if low == 0 else f"at least {low}"
-        raise ValueError(f"{name} must be {what} in both dimensions, got {name}={value!r}.")
+        raise ValueError(f"{name} must be {what} in both dimensions, got {name}={value!r}, "
+                         f"i.e. (height, width) = {pair}.")
     return pair
 
 
@@ -91,6 +108,7 @@ def pool_output_size(
     Like convolution, but `ceil_mode=True` rounds up, keeping a last partial window only if it
     starts inside the input or its left padding (a window made only of right padding is dropped).
     """
+    check_int(kernel_size, "kernel_size")
     stride = kernel_size if stride is None else stride
     check_int(size, "size")
     check_int(stride, "stride")
@@ -120,6 +138,11 @@ class ConvConfigCheck:
     symmetric_padding: int | None  # smallest P' >= P that tiles exactly, None if none does
     extra_end_padding: int  # extra zeros on the right/bottom only that make it tile
     crop: int  # or crop this many pixels from the end
+
+    def __post_init__(self) -> None:
+        for name, low in (("size", 1), ("kernel_size", 1), ("stride", 1), ("padding", 0),
+                          ("dilation", 1)):
+            check_int(getattr(self, name), name, low)
 
     @property
     def tiles(self) -> bool:

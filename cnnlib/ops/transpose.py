@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.ops.sizes import as_pair as _pair
+from cnnlib.ops.sizes import check_int, check_tensor
 
 IntPair = int | tuple[int, int]
 
@@ -23,6 +24,15 @@ IntPair = int | tuple[int, int]
 def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                                output_padding: int = 0, dilation: int = 1) -> int:
     """Output length of a transposed convolution: (W-1)S - 2P + D(F-1) + output_padding + 1."""
+    for name, value, low in (("size", size, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                             ("padding", padding, 0), ("output_padding", output_padding, 0),
+                             ("dilation", dilation, 1)):
+        check_int(value, name, low)
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(f"output size would be {out}: padding={padding} crops away everything "
+                         f"(size={size}, kernel_size={kernel_size}, stride={stride}); use "
+                         "less padding.")
     return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
 
 
@@ -30,14 +40,18 @@ def _check(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
            stride: tuple[int, int], padding: tuple[int, int], output_padding: tuple[int, int],
            groups: int, dilation: tuple[int, int]) -> tuple[int, int]:
     """Validate like torch, but say what to change; return the output (height, width)."""
+    check_tensor(input, "input")
+    check_tensor(weight, "weight")
+    if bias is not None:
+        check_tensor(bias, "bias")
     if input.ndim != 4:
         raise ValueError(f"input must be 4-D (N, C, H, W), got shape {tuple(input.shape)}; "
                          "add a batch dimension with input.unsqueeze(0).")
     if weight.ndim != 4:
         raise ValueError("weight must be 4-D (C_in, C_out/groups, kH, kW), "
                          f"got {tuple(weight.shape)}.")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}.")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got groups={groups!r}.")
     c_in = input.shape[1]
     if weight.shape[0] != c_in:
         raise ValueError(f"weight.shape[0]={weight.shape[0]} must equal the input channels "
@@ -61,8 +75,14 @@ def _check(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
             raise ValueError(f"output_padding={output_padding[axis]} must be smaller than stride "
                              f"({stride[axis]}) or dilation ({dilation[axis]}): it only picks "
                              "one of the input sizes a strided conv maps to the same output size.")
-    sizes = tuple(conv_transpose_output_size(input.shape[2 + a], weight.shape[2 + a], stride[a],
-                                             padding[a], output_padding[a], dilation[a])
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        raise ValueError(f"input ({input.dtype}), weight ({weight.dtype}) and bias must share a "
+                         "dtype, as torch requires; convert them, e.g. weight.to(input.dtype).")
+    if min(input.shape[2:]) < 1 or min(weight.shape) < 1:
+        raise ValueError(f"input {tuple(input.shape)} and weight {tuple(weight.shape)} must have "
+                         "no empty dimension.")
+    sizes = tuple((input.shape[2 + a] - 1) * stride[a] - 2 * padding[a]
+                  + dilation[a] * (weight.shape[2 + a] - 1) + output_padding[a] + 1
                   for a in range(2))
     if min(sizes) < 1:
         raise ValueError(f"output size would be {sizes[0]}x{sizes[1]}: padding={padding} crops "
