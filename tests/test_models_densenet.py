@@ -102,3 +102,11 @@ def test_bad_arguments():
         DenseNet(block_config=())
     with pytest.raises(ValueError, match="compression"):
         DenseNet(compression=0.0)
+
+
+def test_drawn_connections_are_the_dense_ones():
+    from cnnlib.models.figures_densenet import dense_connections
+
+    block = DenseBlock(num_layers=5, num_input_features=4, bn_size=2, growth_rate=3)
+    pairs = dense_connections(block)
+    assert len(pairs) == 5 * 6 // 2 and all(j < i for j, i in pairs)
