@@ -242,6 +242,9 @@ def train_command(args: argparse.Namespace) -> dict:
                          "use cpu, or cuda/mps on a machine that has them.") from None
     world = distributed.setup(device)  # under torchrun: join the process group (one GPU per process)
     device = world.device
+    if args.batch_size % world.size:
+        raise UsageError(f"--batch-size {args.batch_size} is the global batch, split evenly over the "
+                         f"{world.size} processes; use a multiple of {world.size}.")
     # The budget follows the device actually used: --device cpu on a GPU machine is quick.
     os.environ["CNNLIB_BUDGET"] = args.budget or budget(device)
     seed_everything(args.seed)

@@ -472,3 +472,13 @@ def test_the_cli_reports_a_bad_environment_variable(variable, value):
                           env=child_env(**{variable: value}), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and done.stdout == ""
     assert f"{variable}=" in done.stderr and "Traceback" not in done.stderr
+
+
+LEGACY = ROOT.parent / "shared" / "data" / "MNIST" / "raw"
+
+
+@pytest.mark.skipif(not LEGACY.is_dir(), reason="the course's former subset folder is not beside the checkout")
+def test_the_former_subset_folder_is_recognised_and_announced(root, offline):
+    shutil.copytree(LEGACY, root / "MNIST" / "raw")
+    test = data.load_images("mnist", train=False)
+    assert test.name.startswith(data.SUBSET_TITLE) and test.note == data.SUBSET_NOTE and len(test) == 2_000
