@@ -110,3 +110,24 @@ def test_drawn_connections_are_the_dense_ones():
     block = DenseBlock(num_layers=5, num_input_features=4, bn_size=2, growth_rate=3)
     pairs = dense_connections(block)
     assert len(pairs) == 5 * 6 // 2 and all(j < i for j, i in pairs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(small_inputs=True, block_config=(2, 2, 2)),
+                                    dict(block_config=(1,)), dict(block_config=(1, 1))])
+def test_input_check_is_exactly_what_torch_needs(kwargs):
+    from cnnlib.models.input_check import input_check_of
+
+    with torch.device("meta"):
+        model = DenseNet(growth_rate=4, num_init_features=8, num_classes=3, **kwargs).eval()
+    low = input_check_of(model).min_size
+    with pytest.raises(ValueError, match="in_channels=3"):
+        model(torch.empty(1, 4, 64, 64, device="meta"))
+    if low > 1:
+        with pytest.raises(ValueError, match=f"at least {low}x{low}"):
+            model(torch.empty(1, 3, low - 1, low - 1, device="meta"))
+    model._forward_pre_hooks.clear()
+    with torch.no_grad():
+        model(torch.empty(1, 3, low, low, device="meta"))
+        if low > 1:
+            with pytest.raises(RuntimeError):
+                model(torch.empty(1, 3, low - 1, low - 1, device="meta"))

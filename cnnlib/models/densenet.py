@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
 
 
@@ -102,6 +103,8 @@ class DenseNet(nn.Module):
                  num_classes: int = 1000, memory_efficient: bool = False, in_channels: int = 3,
                  compression: float = 0.5, small_inputs: bool = False) -> None:
         super().__init__()
+        check_model_args(num_classes=num_classes, in_channels=in_channels, growth_rate=growth_rate,
+                         num_init_features=num_init_features, bn_size=bn_size)
         if not block_config or min(block_config) < 1:
             raise ValueError(f"block_config must list positive layer counts per dense block, e.g. "
                              f"(6, 12, 24, 16); got {block_config}.")
@@ -134,6 +137,12 @@ class DenseNet(nn.Module):
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
+        # Each transition's 2x2 pooling needs a map of at least 2x2: with T transitions the first
+        # block needs 2**T pixels a side; the ImageNet stem divides the size by 4 (rounding up).
+        first_block = 2 ** (len(block_config) - 1)
+        min_size = first_block if small_inputs else 4 * (first_block - 1) + 1
+        expect_input(self, in_channels, min_size=min_size,
+                     why=f"{len(block_config) - 1} transitions halve it")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.features(x))  # the last BN is in `features`; its ReLU is here
