@@ -3,7 +3,7 @@
 - `export_program` / `save_program` / `load_program`: `torch.export` captures the forward pass
   as a graph of ATen operations with the weights (a `.pt2` file) that runs without the Python
   class that defined the model.
-- `export_onnx` / `run_onnx`: the same graph in the ONNX format, run by onnxruntime. Optional:
+- `export_onnx` / `load_onnx` / `run_onnx`: the same graph in the ONNX format, run by onnxruntime. Optional:
   needs `pip install "cnnlib[deploy]"` (onnx, onnxscript, onnxruntime); `onnx_available()` says
   whether they are installed, and a clear error says how to install them otherwise.
 - `quantize_int8`: post-training static quantization with torch.ao's FX graph mode and the x86
@@ -24,7 +24,7 @@ import io
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
@@ -34,7 +34,7 @@ from cnnlib.layers.batch_norm import fold_batch_norm, fold_batch_norms
 from cnnlib.ops.sizes import check_tensor
 
 __all__ = ["OptionalDependencyMissing", "export_onnx", "export_program", "fold_batch_norm",
-           "fold_batch_norms", "load_program", "max_difference", "onnx_available",
+           "fold_batch_norms", "load_onnx", "load_program", "max_difference", "onnx_available",
            "quantize_dynamic_int8", "quantize_int8", "run_onnx", "save_program", "saved_size"]
 
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
@@ -146,15 +146,31 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: str | Path,
     return path
 
 
-def run_onnx(path: str | Path, x: torch.Tensor) -> torch.Tensor:
-    """Run an ONNX file with onnxruntime on the CPU and return the (first) output as a tensor."""
+def load_onnx(path: str | Path) -> Callable[[torch.Tensor], torch.Tensor]:
+    """An onnxruntime session for an ONNX file (CPU), as a function from tensor to tensor.
+
+    Creating the session (parsing and optimising the graph) is done once, here; the function
+    it returns only runs it, so it is the thing to time or to serve.
+    """
     _require_onnx()
     import onnxruntime
 
-    check_tensor(x, "x")
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no ONNX file at {path}; write one with export_onnx first.")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    return torch.from_numpy(session.run(None, {name: x.detach().cpu().numpy()})[0])
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x")
+        return torch.from_numpy(session.run(None, {name: x.detach().cpu().numpy()})[0])
+
+    return run
+
+
+def run_onnx(path: str | Path, x: torch.Tensor) -> torch.Tensor:
+    """Run an ONNX file with onnxruntime on the CPU once and return the (first) output."""
+    return load_onnx(path)(x)
 
 
 # --- int8 quantization ------------------------------------------------------------------------
