@@ -208,3 +208,16 @@ def test_layer_norm_2d_is_group_norm_over_channels_per_pixel():
     per_pixel = x.permute(0, 2, 3, 1).reshape(-1, 6, 1, 1)  # every pixel as its own sample
     expected = group_norm(per_pixel, 1, eps=layer_norm.eps).reshape(2, 3, 4, 6).permute(0, 3, 1, 2)
     torch.testing.assert_close(layer_norm(x), expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: batch_norm(torch.randn(3), None, None, training=True), "shape"),
+    (lambda: BatchNorm2d(0), "num_features"),
+    (lambda: BatchNorm2d(3)(torch.randn(3, 3, 3)), "expects"),
+    (lambda: group_norm(torch.randn(4), 2), "shape"),
+    (lambda: group_norm(torch.randn(2, 6, 2, 2), 0), "num_groups"),
+    (lambda: fold_batch_norm(nn.Linear(3, 3), nn.BatchNorm2d(3)), "Conv2d"),
+])
+def test_bad_input_raises_a_value_error_naming_it(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
