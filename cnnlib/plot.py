@@ -39,7 +39,7 @@ def show_images(images: torch.Tensor | Sequence[torch.Tensor], titles: Sequence[
             image = (image - image.min()) / (image.max() - image.min() + 1e-8)
         ax.imshow(_to_hwc(image), cmap=cmap)
         if titles is not None:
-            ax.set_title(titles[i], fontsize=8)
+            ax.set_title(titles[i], fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -58,7 +58,7 @@ def show_feature_maps(maps: torch.Tensor, ncols: int = 8, size: float = 1.2,
 
 def plot_history(*histories: History, labels: Sequence[str] | None = None) -> Figure:
     """Loss and accuracy per epoch (train dashed, test solid) for one or more runs."""
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.4))
     for i, history in enumerate(histories):
         label = labels[i] if labels else history.model
         epochs = [row["epoch"] for row in history.epochs]
@@ -74,6 +74,6 @@ def plot_history(*histories: History, labels: Sequence[str] | None = None) -> Fi
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     fig.tight_layout()
     return fig

@@ -17,6 +17,7 @@ class Published:
     gmacs: float  # torchvision calls it GFLOPS; it counts multiply-adds (one per MAC)
     top1: float  # ImageNet-1K top-1 accuracy, %
     top5: float
+    resolution: int  # the image size the figures were measured at (torchvision's eval crop)
 
 
 def published(name: str, weights: str = "IMAGENET1K_V1") -> Published:
@@ -33,4 +34,6 @@ def published(name: str, weights: str = "IMAGENET1K_V1") -> Published:
                          f"{sorted(enum.__members__)}.")
     meta = enum[weights].meta
     metrics = meta["_metrics"]["ImageNet-1K"]
-    return Published(meta["num_params"], meta["_ops"], metrics["acc@1"], metrics["acc@5"])
+    crop = getattr(enum[weights].transforms, "keywords", {}).get("crop_size", 224)
+    crop = crop[0] if isinstance(crop, (list, tuple)) else crop
+    return Published(meta["num_params"], meta["_ops"], metrics["acc@1"], metrics["acc@5"], int(crop))

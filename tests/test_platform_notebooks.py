@@ -63,3 +63,33 @@ def test_toc_lists_every_chapter():
     toc = (ROOT / "_toc.yml").read_text()
     listed = set(re.findall(r"file:\s*(chapters/\S+)", toc))
     assert listed == {f"chapters/{p.stem}" for p in CHAPTERS}
+
+
+CHAPTER_LINK = re.compile(r"\[([Cc]hapters?|[Pp]art|[Ss]ection)?\s*(\d+)[^\]]*\]\((\d\d_[\w-]+)\.(?:ipynb|md)(?:#[\w-]+)?\)")
+BARE_REFERENCE = re.compile(r"(?<![\[\w])[Cc]hapters?\s+\d+")
+
+
+def _chapter_numbers() -> dict[str, int]:
+    return {p.stem: int(re.search(r"^# (\d+)\. ", "\n".join(
+        "".join(c["source"]) for c in load(p)["cells"] if c["cell_type"] == "markdown"), re.M).group(1))
+        for p in CHAPTERS}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_references_are_links_to_the_right_chapter(path):
+    """'chapter N' in prose is a link the build resolves, and N is the linked chapter's number."""
+    numbers = _chapter_numbers()
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        for match in CHAPTER_LINK.finditer(text):
+            target = match.group(3)
+            assert target in numbers, f"{path.name}: link to a missing chapter {target}"
+            if match.group(1) and match.group(1).lower().startswith("chapter"):
+                assert int(match.group(2)) == numbers[target], (
+                    f"{path.name}: '{match.group(0)}' says chapter {match.group(2)} but "
+                    f"{target} is chapter {numbers[target]}")
+        unlinked = BARE_REFERENCE.findall(CHAPTER_LINK.sub("", text))
+        assert not unlinked, (f"{path.name}: write chapter references as links, e.g. "
+                              f"[chapter 25](25_resnet.ipynb): {unlinked}")

@@ -51,11 +51,12 @@ def draw_layer_stack(fig: Figure, rows: Sequence[LayerRow], input_shape: tuple[i
 
 
 def draw_block(ax, layers: Sequence[str], title: str = "", shortcut: str | None = "identity",
-               colour: str = "#4c72b0") -> None:
+               colour: str = "#4c72b0", caption: str | None = None) -> None:
     """A residual-style block as a column of boxes (top to bottom), with an optional shortcut arc.
 
     `layers` are the box labels, e.g. ["3x3 conv, 64", "BN, ReLU", ...]; `shortcut=None` draws
-    a plain block (no addition).
+    a plain block (no addition). `caption` replaces the formula under the block, e.g.
+    "F(x) + x" for blocks without a final ReLU (MBConv, ConvNeXt).
     """
     n = len(layers)
     ax.set_xlim(0, 4)
@@ -80,6 +81,6 @@ def draw_block(ax, layers: Sequence[str], title: str = "", shortcut: str | None 
         ax.text(3.4, n / 2 - 0.3, shortcut, rotation=90, va="center", fontsize=9, color="#c44e52")
         ax.annotate("", xy=(1.5, -1.55), xytext=(1.5, -0.92),
                     arrowprops=dict(arrowstyle="->", lw=0.8))
-        ax.text(1.6, -1.45, "ReLU(F(x) + shortcut(x))", fontsize=9)
+        ax.text(1.6, -1.45, caption or "ReLU(F(x) + shortcut(x))", fontsize=9)
     else:
-        ax.text(1.6, -0.6, "ReLU(F(x))  (no shortcut)", fontsize=9)
+        ax.text(1.6, -0.6, caption or "ReLU(F(x))  (no shortcut)", fontsize=9)
