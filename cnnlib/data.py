@@ -573,12 +573,15 @@ def _load_cifar10(train: bool, transform) -> Dataset:
             continue
         if problems:
             if integrity.writable_dir(root) is None:
-                for name, why in problems.items():
-                    if name != "cifar-10-python.tar.gz" or (root / CIFAR_FOLDER).is_dir():
+                archive = _cifar_archive(root)[0]
+                if (root / CIFAR_FOLDER).is_dir() or archive.name in problems:
+                    for name, why in problems.items():
                         _note(f"{root / name} is {why}; repairing it.")
-                integrity.forget(_cifar_archive(root)[0])
-                if problems.get(_cifar_archive(root)[0].name):  # a damaged archive is no source
-                    _cifar_archive(root)[0].unlink()
+                else:
+                    _note(f"extracting {archive} (checked against its published MD5).")
+                integrity.forget(archive)
+                if archive.name in problems:  # a damaged archive is no source
+                    archive.unlink()
                 _prepare_cifar(root)
                 kind, problems = _inspect_cifar(root)
             if problems:
