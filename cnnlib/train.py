@@ -22,6 +22,7 @@ from cnnlib.data import ImageData
 from cnnlib.runtime import budget, pick_device
 
 OptimizerFactory = Callable[[list[torch.nn.Parameter]], torch.optim.Optimizer]
+CHECK_EVERY_STEP = ("cpu",)  # device types whose loss is checked before every update (others: every 10 steps)
 AUX_WEIGHT = 0.3  # GoogLeNet's weight on each auxiliary classifier's loss (Szegedy et al., 2015)
 
 
@@ -282,7 +283,7 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
                       budget=budget(device), standin=train.standin, note=getattr(train, "note", ""))
     # On the CPU every step's loss is checked before its update; on a GPU that would make every
     # step wait, so the first bad step is recorded on the device and checked every 10 steps.
-    check_now = device.type == "cpu"
+    check_now = device.type in CHECK_EVERY_STEP
     synchronize(device)
     start = time.perf_counter()
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", disable=not progress or rank != 0)

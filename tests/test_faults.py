@@ -482,3 +482,13 @@ def test_the_former_subset_folder_is_recognised_and_announced(root, offline):
     shutil.copytree(LEGACY, root / "MNIST" / "raw")
     test = data.load_images("mnist", train=False)
     assert test.name.startswith(data.SUBSET_TITLE) and test.note == data.SUBSET_NOTE and len(test) == 2_000
+
+
+def test_on_a_gpu_the_first_bad_step_is_found_without_a_sync_per_step(monkeypatch):
+    """The accelerator path (checked every 10 steps, first bad step recorded on the device), run on the CPU."""
+    monkeypatch.setattr(train, "CHECK_EVERY_STEP", ())
+    torch.manual_seed(0)
+    with pytest.raises(train.TrainingDiverged) as error:
+        train.fit(bn_net(), toy(2048), toy(64, 1), epochs=1, lr=1e12, optimizer="sgd", schedule="constant",
+                  batch_size=64, device="cpu", progress=False)
+    assert error.value.epoch == 1 and 1 <= error.value.step <= 11 and "epoch 1, step" in str(error.value)
