@@ -482,3 +482,40 @@ def test_bad_input_counts_are_reported(capsys):
     with capsys.disabled():
         print(f"\nbad-input cases: {len(CASES)} for {len(have)} public ops/layers/counters; "
               f"builders: {len(MODELS)} x >=3 argument cases; input checks: {len(MINE)} models")
+
+
+def test_explorer_drawings_say_not_possible_for_impossible_settings():
+    """The window explorers (chapters 1-3, 7) raise ValueError, which Explorer.live shows as
+    "Not possible: ...", for every impossible combination of their sliders (and beyond)."""
+    import itertools
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from cnnlib.diagrams import grids
+
+    def figure() -> Figure:
+        fig = Figure(figsize=(2, 1), dpi=20)
+        FigureCanvasAgg(fig)
+        return fig
+
+    impossible = 0
+    for size, k, s, p, d in itertools.product(range(0, 6), range(0, 6), range(0, 3), range(-1, 3),
+                                              range(0, 3)):
+        try:
+            ops.pixel_usage(size, k, s, p, d)
+            continue  # a possible setting: drawn by the chapters themselves
+        except ValueError:
+            impossible += 1
+        with pytest.raises(ValueError):
+            grids.draw_conv_window(figure(), size, k, s, p, d)
+    for mode, k, s, p in itertools.product(["max", "average", "L2"], range(0, 8), range(0, 3),
+                                           range(-1, 5)):
+        try:
+            ops.max_pool2d(torch.zeros(1, 1, 6, 6), k, s, p)
+            continue
+        except ValueError:
+            impossible += 1
+        with pytest.raises(ValueError):
+            grids.draw_pooling(figure(), mode, k, s, p)
+    assert impossible > 500
