@@ -418,6 +418,8 @@ def _load_idx(key: str, train: bool, transform) -> Dataset:
                 kind, problems = _inspect_idx(key, folder)
             if problems:
                 damaged += [(folder / name, why) for name, why in problems.items()]
+                _note(f"{folder} holds damaged files that cannot be repaired here ({', '.join(problems)}); "
+                      "looking in the next data root.")
                 continue
         return _load_torchvision(key, root, train, transform)
     if damaged:
@@ -586,6 +588,8 @@ def _load_cifar10(train: bool, transform) -> Dataset:
                 kind, problems = _inspect_cifar(root)
             if problems:
                 damaged += [(root / name, why) for name, why in problems.items()]
+                _note(f"{root} holds damaged CIFAR-10 files that cannot be repaired here ({', '.join(problems)}); "
+                      "looking in the next data root.")
                 continue
         return _load_torchvision("cifar10", root, train, transform)
     if damaged:
