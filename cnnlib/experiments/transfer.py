@@ -14,8 +14,10 @@ strategies differ in what they train:
 - new head only: everything pretrained is frozen; only a new last layer trains (a linear probe).
 
 Every strategy trains with one recipe; the test accuracy is evaluated after every epoch, so
-the curves show how fast each one learns as well as where it ends. (Disjoint classes, e.g.
-classes 0-4 -> 5-9, showed no gain over training from scratch at this scale; see chapter 19.)
+the curves show how fast each one learns as well as where it ends. (During development,
+disjoint classes such as 0-4 -> 5-9 showed no gain over training from scratch at this scale,
+with these nets and 10-20 labels per class; the coarser question is one the source features
+serve.)
 """
 
 from __future__ import annotations
