@@ -6,13 +6,13 @@ import torchvision
 from torch import nn
 
 from cnnlib.counting import count_macs
-from cnnlib.published import published
-from cnnlib.summary import count_parameters
 from cnnlib.layers.conv_norm_act import ConvNormAct
 from cnnlib.layers.make_divisible import make_divisible
 from cnnlib.layers.squeeze_excite import SqueezeExcite
 from cnnlib.models import MODELS, build_model
 from cnnlib.models.mobilenet_v3 import InvertedResidual as V3Block
+from cnnlib.published import published
+from cnnlib.summary import count_parameters
 
 TWINS = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0"]
 

@@ -65,7 +65,8 @@ def test_toc_lists_every_chapter():
     assert listed == {f"chapters/{p.stem}" for p in CHAPTERS}
 
 
-CHAPTER_LINK = re.compile(r"\[([Cc]hapters?|[Pp]art|[Ss]ection)?\s*(\d+)[^\]]*\]\((\d\d_[\w-]+)\.(?:ipynb|md)(?:#[\w-]+)?\)")
+CHAPTER_LINK = re.compile(
+    r"\[([Cc]hapters?|[Pp]art|[Ss]ection)?\s*(\d+)[^\]]*\]\((\d\d_[\w-]+)\.(?:ipynb|md)(?:#[\w-]+)?\)")
 BARE_REFERENCE = re.compile(r"(?<![\[\w])[Cc]hapters?\s+\d+")
 
 
