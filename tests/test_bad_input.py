@@ -407,18 +407,22 @@ def test_model_refuses_images_it_cannot_take(name):
 
 
 @pytest.mark.parametrize("name", MINE)
-def test_model_input_check_is_exactly_what_torch_needs(name):
-    """The sizes the check refuses are those torch itself fails on (checked without the hook)."""
+def test_model_input_check_matches_what_torch_needs(name):
+    """Checked without the hook: every size the check accepts runs in torch; a minimum size is
+    exactly torch's; a fixed-size model (first Linear sized for one map) accepts its size up to
+    the largest size torch takes (below it, the check may be stricter than torch's floors)."""
     model = build_on_meta(name)
     check = input_check_of(model)
     model._forward_pre_hooks.clear()
     c = check.channels
-    low = check.size or check.min_size
-    assert runs(model, (2, c, low, low))
-    if low > 1:
-        assert not runs(model, (2, c, low - 1, low - 1))
-    if check.size is not None:
-        assert runs(model, (2, c, check.max_size, check.max_size))
+    if check.size is None:
+        low = check.min_size
+        assert runs(model, (2, c, low, low)) and runs(model, (2, c, low + 5, low + 5))
+        if low > 1:
+            assert not runs(model, (2, c, low - 1, low - 1))
+    else:
+        for size in range(check.size, check.max_size + 1):
+            assert runs(model, (2, c, size, size)), size
         assert not runs(model, (2, c, check.max_size + 1, check.max_size + 1))
 
 
