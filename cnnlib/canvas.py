@@ -93,9 +93,10 @@ def _overlaps(box: torch.Tensor, others: Sequence[torch.Tensor], gap: int) -> bo
 def _tight_boxes(masks: torch.Tensor) -> torch.Tensor:
     """(M, 4) tight boxes of a stack of (M, h, w) masks at once (each with a True pixel)."""
     rows, cols = masks.any(2).float(), masks.any(1).float()  # (M, h), (M, w)
-    first = lambda hits: hits.argmax(1)  # noqa: E731  index of the first True
-    end = lambda hits: hits.shape[1] - hits.flip(1).argmax(1)  # noqa: E731  one past the last True
-    return torch.stack([first(cols), first(rows), end(cols), end(rows)], 1).float()
+    x1, y1 = cols.argmax(1), rows.argmax(1)  # argmax finds the first True
+    x2 = cols.shape[1] - cols.flip(1).argmax(1)  # one past the last True
+    y2 = rows.shape[1] - rows.flip(1).argmax(1)
+    return torch.stack([x1, y1, x2, y2], 1).float()
 
 
 def make_canvases(pixels: torch.Tensor, labels: torch.Tensor, n: int, size: int = 64,
