@@ -9,7 +9,7 @@ from torch import nn
 from cnnlib import augment
 from cnnlib.data import ImageData
 from cnnlib.evaluate import confusion_matrix, mistakes, per_class_accuracy
-from cnnlib.fast import fast_fit, profile_step
+from cnnlib.fast import d2l_lenet, fast_fit, images_per_second, profile_step, timed
 from cnnlib.models import build_model
 from cnnlib.models.course_nets import conv_out
 from cnnlib.train import evaluate
@@ -43,7 +43,7 @@ def test_mnist_cnn_too_small_raises():
         build_model("mnist_cnn", image_size=10)
 
 
-@pytest.mark.parametrize("name", ["fast_lenet", "fast_resnet"])
+@pytest.mark.parametrize("name", ["fast_lenet", "fast_cnn", "fast_resnet"])
 def test_fast_nets_forward(name):
     model = build_model(name, num_classes=10)
     assert model(torch.randn(4, 1, 28, 28)).shape == (4, 10)
@@ -139,3 +139,58 @@ def test_profile_step_reports_four_parts():
     times = profile_step(model, data.batches(32, shuffle=True), steps=4, device="cpu")
     assert set(times) == {"data", "forward", "backward", "optimizer"}
     assert all(t >= 0 for t in times.values())
+
+
+def test_fast_cnn_maps_halve_per_stage_and_bad_arguments_are_refused():
+    model = build_model("fast_cnn")
+    x = torch.randn(2, 1, 28, 28)
+    sizes = [tuple(x.shape[1:])]
+    for layer in model.features:
+        x = layer(x)
+        if isinstance(layer, nn.MaxPool2d):
+            sizes.append(tuple(x.shape[1:]))
+    assert sizes == [(1, 28, 28), (16, 14, 14), (32, 7, 7), (64, 3, 3)]
+    assert model.classifier[-1].in_features == 64 * 3 * 3
+    two = build_model("fast_cnn", widths=(8, 16), image_size=32, in_channels=3, num_classes=4)
+    assert two(torch.randn(2, 3, 32, 32)).shape == (2, 4)
+    with pytest.raises(ValueError, match="widths must name"):
+        build_model("fast_cnn", widths=())
+    with pytest.raises(ValueError, match="image_size=4 is too small"):
+        build_model("fast_cnn", image_size=4)
+    with pytest.raises(ValueError, match="28x28"):
+        model(torch.randn(1, 1, 32, 32))
+
+
+def test_d2l_lenet_is_the_sigmoid_average_pool_baseline():
+    model = d2l_lenet()
+    kinds = {type(m) for m in model.modules()}
+    assert nn.Sigmoid in kinds and nn.AvgPool2d in kinds and nn.ReLU not in kinds
+    assert nn.BatchNorm2d not in kinds and nn.MaxPool2d not in kinds
+    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
+    assert sum(p.numel() for p in model.parameters()) == 61706  # d2l's LeNet for 28x28
+
+
+def test_timed_reports_wall_and_cpu_seconds():
+    result, wall, cpu = timed(lambda: sum(range(200_000)))
+    assert result == sum(range(200_000)) and wall > 0 and cpu >= 0
+
+
+def test_images_per_second_can_count_cpu_seconds():
+    import time
+
+    data = _toy_data(256, 0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(144, 2))
+    speed = images_per_second(model, data.batches(32, shuffle=True), steps=4, device="cpu",
+                              clock=time.process_time)
+    assert speed > 0
+
+
+def test_speed_experiment_is_registered_for_chapter_20():
+    from cnnlib.experiments import EXPERIMENTS, speed
+
+    exp = EXPERIMENTS["fashion_speed_cpu"]
+    assert exp.chapter == "20_training_fast"
+    full = exp.config("full")
+    assert full["recipe"] == speed.CPU_RECIPE and full["baseline_epochs"] == 10
+    assert full["train_images"] is None and full["threads"] == 2
+    assert speed.CPU_RECIPE["model"] == "fast_cnn"
