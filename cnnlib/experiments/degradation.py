@@ -65,7 +65,7 @@ def run(config: Config) -> Result:
 
 QUICK = {"images": 2000, "side": 14, "widths": [8, 16, 32], "blocks_per_stage": [1, 5],
          "epochs": 4, "lr": 0.1, "batch_size": 64, "weight_decay": 1e-4, "evals_per_epoch": 2, "seed": 0}
-FULL = {**QUICK, "images": 5000, "widths": [16, 32, 64], "blocks_per_stage": [1, 9], "epochs": 8}
+FULL = {**QUICK, "images": 3000, "blocks_per_stage": [1, 7], "epochs": 5}
 
 experiment("degradation", quick=QUICK, full=FULL, chapter="25_resnet",
            about="plain vs residual nets at two depths: training error")(run)

@@ -55,7 +55,7 @@ VARIANTS = [{"name": "ResNet 1x64d", "groups": 1, "width_per_group": 64},
             {"name": "ResNeXt 4x24d", "groups": 4, "width_per_group": 24}]
 QUICK = {"variants": VARIANTS, "planes": [16, 32, 64], "blocks": [1, 1, 1], "train_images": 2000,
          "test_images": 1000, "epochs": 3, "lr": 3e-3, "batch_size": 64, "evals_per_epoch": 2, "seed": 0}
-FULL = {**QUICK, "train_images": 6000, "test_images": 2000, "epochs": 6}
+FULL = {**QUICK, "train_images": 4000, "epochs": 4}
 
 experiment("resnext", quick=QUICK, full=FULL, chapter="26_resnext",
            about="ResNet vs ResNeXt at equal parameters and MACs, one recipe")(run)
