@@ -61,23 +61,20 @@ class TransferNet(nn.Module):
 
 
 
+def _use_running_statistics(module: nn.Module, inputs) -> None:
+    module.training = False  # set just before each forward, whatever model.train() said
+
+
 def keep_frozen_bn_in_eval(model: nn.Module) -> nn.Module:
-    """Make `model.train()` leave batch-norm layers whose weights are frozen in eval mode.
+    """Make every batch-norm layer whose weights are frozen run in eval mode, even in `model.train()`.
 
     A frozen layer should be a fixed function; in training mode batch norm would still
-    normalise with each batch's statistics and update its running averages.
+    normalise with each batch's statistics and update its running averages. A forward
+    pre-hook switches such a layer to eval mode right before it runs.
     """
-    frozen = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-              and not any(p.requires_grad for p in m.parameters())]
-    original = model.train
-
-    def train(mode: bool = True) -> nn.Module:
-        original(mode)
-        for m in frozen:
-            m.eval()
-        return model
-
-    model.train = train  # an instance attribute: only this model changes
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in m.parameters()):
+            m.register_forward_pre_hook(_use_running_statistics)
     return model
 
 
