@@ -226,13 +226,18 @@ def test_real_sigint_during_a_run():
     proc = subprocess.Popen([sys.executable, "-m", "cnnlib", "train", "--model", "mnist_cnn", "--dataset", "mnist",
                              "--epochs", "20", "--batch-size", "32"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    first = os.read(proc.stderr.fileno(), 1)  # unbuffered: the first note or progress output
+    first = b""
+    while b"\n" not in first and b"\r" not in first:  # the first note or progress update: under way
+        chunk = os.read(proc.stderr.fileno(), 256)  # unbuffered, so communicate() misses nothing
+        if not chunk:
+            break
+        first += chunk
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     err = (first + err).decode()
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert out == b"" and "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith("python -m cnnlib train: interrupted (Ctrl-C)")
+    assert "python -m cnnlib train: interrupted (Ctrl-C)" in err.strip().splitlines()[-1]
 
 
 def _registered_models() -> list[str]:
