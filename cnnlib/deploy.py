@@ -116,7 +116,10 @@ def load_program(path: str | Path) -> nn.Module:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no exported program at {path}; write one with save_program first.")
-    return torch.export.load(path).module()
+    with warnings.catch_warnings():
+        # torch 2.11 warns that it reads the archive's weights from a read-only buffer (harmless)
+        warnings.filterwarnings("ignore", message="The given buffer is not writable")
+        return torch.export.load(path).module()
 
 
 # --- ONNX (optional) ------------------------------------------------------------------------

@@ -40,9 +40,9 @@ def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str], title: s
             value = int(matrix[i, j])
             if value:
                 color = "white" if value > matrix.max() / 2 else "black"
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=color)
-    ax.set_xticks(range(k), classes, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(k), classes, fontsize=8)
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=9, color=color)
+    ax.set_xticks(range(k), classes, rotation=60, ha="right", fontsize=9)
+    ax.set_yticks(range(k), classes, fontsize=9)
     ax.set(xlabel="predicted class", ylabel="true class", title=title or "confusion matrix")
     fig.tight_layout()
     return fig
@@ -72,6 +72,6 @@ def show_mistakes(data: ImageData, logits: torch.Tensor, k: int = 16, ncols: int
         shown = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)
         ax.imshow(shown.numpy(), cmap="gray")
         true, guess = data.classes[int(data.labels[i])], data.classes[int(probs[i].argmax())]
-        ax.set_title(f"{true[:9]} -> {guess[:9]}\n({probs[i].max():.0%})", fontsize=7)
+        ax.set_title(f"{true[:9]} -> {guess[:9]}\n({probs[i].max():.0%})", fontsize=9)
     fig.tight_layout()
     return fig

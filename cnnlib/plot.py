@@ -1,9 +1,14 @@
-"""Pictures the chapters share: image grids, feature maps, kernels, training curves."""
+"""Pictures of data and results: image grids, feature maps, learning curves.
+
+Learning curves come from `fit` histories (`plot_history`) or from experiment rows and
+recorded runs (`plot_runs`: a quick run on the page beside its record). Explanatory drawings
+of operations and architectures live in `cnnlib.diagrams`.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -56,24 +61,45 @@ def show_feature_maps(maps: torch.Tensor, ncols: int = 8, size: float = 1.2,
                        suptitle=suptitle, normalize_each=True)
 
 
-def plot_history(*histories: History, labels: Sequence[str] | None = None) -> Figure:
-    """Loss and accuracy per epoch (train dashed, test solid) for one or more runs."""
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.4))
-    for i, history in enumerate(histories):
-        label = labels[i] if labels else history.model
-        epochs = [row["epoch"] for row in history.epochs]
-        line, = ax_loss.plot(epochs, [r["test_loss"] for r in history.epochs], marker="o",
-                             label=f"{label} test")
-        ax_loss.plot(epochs, [r["train_loss"] for r in history.epochs], "--",
-                     color=line.get_color(), label=f"{label} train")
-        ax_acc.plot(epochs, [100 * r["test_acc"] for r in history.epochs], marker="o",
-                    color=line.get_color(), label=f"{label} test")
-        ax_acc.plot(epochs, [100 * r["train_acc"] for r in history.epochs], "--",
-                    color=line.get_color(), label=f"{label} train")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-    for ax in (ax_loss, ax_acc):
+Rows = Sequence[Mapping[str, float]]
+PANELS = {"loss": ("train_loss", "test_loss"), "accuracy (%)": ("train_acc", "test_acc")}
+
+
+def plot_runs(runs: Mapping[str, Rows], panels: Mapping[str, Sequence[str]] | None = None,
+              x: str = "epoch", title: str | None = None, width: float = 8.0) -> Figure:
+    """One panel per entry of `panels` (ylabel -> row keys); each run one colour, train keys dashed.
+
+    Keys ending in `_acc` or `_error` are drawn in percent. Runs lacking a key skip it.
+    """
+    panels = dict(panels or PANELS)
+    if not runs:
+        raise ValueError("runs is empty; pass {label: rows} with at least one run.")
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.2), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (ylabel, keys) in zip(axes[0], panels.items(), strict=True):
+        for i, (label, rows) in enumerate(runs.items()):
+            for key in keys:
+                points = [(r[x], r[key]) for r in rows if key in r and r[key] == r[key]]  # skip NaN
+                if not points:
+                    continue
+                scale = 100 if key.endswith(("_acc", "_error")) else 1
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, [scale * y for y in ys], "--" if key.startswith("train") else "-",
+                        marker="" if key.startswith("train") else "o", markersize=3,
+                        color=colors[i % len(colors)],
+                        label=f"{label}, {key.split('_')[0]}" if len(keys) > 1 else label)
+        ax.set(xlabel=x, ylabel=ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9)
+    axes[0][0].legend(fontsize=9)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_history(*histories: History, labels: Sequence[str] | None = None) -> Figure:
+    """Loss and accuracy per epoch (train dashed, test solid) for one or more `fit` runs."""
+    if labels is not None and len(labels) != len(histories):
+        raise ValueError(f"got {len(labels)} labels for {len(histories)} histories; give one per run.")
+    names = labels or [h.model for h in histories]
+    return plot_runs({name: h.epochs for name, h in zip(names, histories, strict=True)})

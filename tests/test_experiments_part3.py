@@ -8,7 +8,7 @@ import torch
 
 matplotlib.use("Agg")
 
-from cnnlib import curves, resize  # noqa: E402
+from cnnlib import plot, resize  # noqa: E402
 from cnnlib.data import ImageData  # noqa: E402
 from cnnlib.experiments import EXPERIMENTS  # noqa: E402
 from cnnlib.experiments import transfer as tr  # noqa: E402
@@ -113,10 +113,10 @@ def test_frozen_batch_norm_stays_fixed_in_training_mode():
 def test_plot_runs_is_legible_and_checks_input():
     rows = [{"epoch": e, "train_loss": 1 / e, "test_loss": 1.2 / e, "train_acc": 0.5, "test_acc": 0.4}
             for e in (1, 2, 3)]
-    fig = curves.plot_runs({"quick": rows, "recorded": rows})
+    fig = plot.plot_runs({"quick": rows, "recorded": rows})
     assert legibility_problems(fig) == []
     with pytest.raises(ValueError, match="empty"):
-        curves.plot_runs({})
+        plot.plot_runs({})
 
 
 def test_transfer_run_tiny(monkeypatch):
