@@ -187,7 +187,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 def _check_settings(args: argparse.Namespace) -> None:
     """Read every CNNLIB_* variable in use once, so a bad value stops the run before any work."""
-    from cnnlib.data import data_roots, standin_allowed
+    from cnnlib.data import data_roots, downloads_allowed, standin_allowed
     from cnnlib.runtime import budget, pick_device
 
     if not args.device:  # --device overrides CNNLIB_DEVICE
@@ -195,6 +195,7 @@ def _check_settings(args: argparse.Namespace) -> None:
     if not args.budget:  # --budget overrides CNNLIB_BUDGET
         budget("cpu")
     standin_allowed()
+    downloads_allowed()
     data_roots()
 
 

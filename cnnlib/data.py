@@ -32,6 +32,7 @@ from cnnlib.runtime import SettingError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 STANDIN_ENV = "CNNLIB_ALLOW_STANDIN"
+OFFLINE_ENV = "CNNLIB_OFFLINE"  # 1: never download (scripts/test.sh sets it, so every machine tests the same data)
 PACKAGE_DATA = Path(__file__).resolve().parent / "datasets"
 
 
@@ -231,8 +232,19 @@ def _download(key: str, dest: Path) -> None:
             cls(str(dest), train=True, download=True)
 
 
+def downloads_allowed() -> bool:
+    """False when env `CNNLIB_OFFLINE=1`: the tests use the same offline data on every machine."""
+    value = os.environ.get(OFFLINE_ENV, "").strip()
+    if value not in ("", "0", "1"):
+        raise SettingError(f"{OFFLINE_ENV}={value!r} is not allowed; use 1 (never download: use files on disk, "
+                           "the Debian package, the shipped MNIST subset), 0 or unset (download when needed).")
+    return value != "1"
+
+
 def _try_download(key: str, dest: Path) -> str | None:
     """Download into `dest`; None on success, else why it failed (remembered for this process)."""
+    if not downloads_allowed():
+        return f"downloads are off ({OFFLINE_ENV}=1)"
     if key in _DOWNLOAD_FAILED:
         return _DOWNLOAD_FAILED[key]
     try:
@@ -612,6 +624,7 @@ def load_dataset(name: str, train: bool = True, transform=None) -> Dataset:
     """
     key = dataset_key(name)
     standin_allowed()  # a bad value is reported even when the stand-in is not needed
+    downloads_allowed()
     if key == "cifar10":
         return _load_cifar10(train, transform)
     return _load_idx(key, train, transform)

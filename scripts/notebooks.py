@@ -70,6 +70,7 @@ def ci_environment() -> None:
     """
     os.environ.setdefault("CNNLIB_BUDGET", "quick")
     os.environ.setdefault("CNNLIB_ALLOW_STANDIN", "1")
+    os.environ.setdefault("CNNLIB_OFFLINE", "1")  # the same data on every machine, online or not
     os.environ.setdefault("CNNLIB_DATA", str(ROOT / "data"))
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # One torch thread per process: tests run two notebooks at once on two cores, and

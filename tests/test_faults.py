@@ -209,6 +209,15 @@ def test_idx_reader_refuses_a_short_file():
         data.read_idx(raw, "x")
 
 
+def test_offline_switch_never_downloads(root, monkeypatch):
+    def no_download(key, dest):
+        raise AssertionError("a download was attempted")
+
+    monkeypatch.setattr(data, "_download", no_download)
+    monkeypatch.setenv("CNNLIB_OFFLINE", "1")
+    assert data.load_images("mnist", train=False).note == data.SUBSET_NOTE
+
+
 def test_the_stamp_makes_the_second_load_skip_hashing(fashion, monkeypatch):
     data.load_images("fashion_mnist", train=False, limit=10)
 
@@ -456,6 +465,7 @@ def test_batches_of_one_with_batchnorm_are_refused():
     ("CNNLIB_DATA", ":", data.data_roots, "CNNLIB_DATA=':' names no directory"),
     ("CNNLIB_DATA", "rel/dir", data.data_roots, "CNNLIB_DATA must hold absolute directories"),
     ("CNNLIB_ALLOW_STANDIN", "yes", data.standin_allowed, "CNNLIB_ALLOW_STANDIN='yes' is not allowed; use 1"),
+    ("CNNLIB_OFFLINE", "true", data.downloads_allowed, "CNNLIB_OFFLINE='true' is not allowed; use 1"),
 ])
 def test_a_bad_environment_variable_is_named_with_its_allowed_values(monkeypatch, variable, value, call, fragment):
     monkeypatch.setenv(variable, value)
@@ -465,7 +475,8 @@ def test_a_bad_environment_variable_is_named_with_its_allowed_values(monkeypatch
 
 
 @pytest.mark.parametrize("variable, value", [("CNNLIB_DEVICE", "foo"), ("CNNLIB_BUDGET", "huge"),
-                                             ("CNNLIB_DATA", ":"), ("CNNLIB_ALLOW_STANDIN", "maybe")])
+                                             ("CNNLIB_DATA", ":"), ("CNNLIB_ALLOW_STANDIN", "maybe"),
+                                             ("CNNLIB_OFFLINE", "yes")])
 def test_the_cli_reports_a_bad_environment_variable(variable, value):
     done = subprocess.run([sys.executable, "-m", "cnnlib", "train", "--model", "fast_lenet", "--dataset", "mnist",
                            "--limit", "20", "--epochs", "1", "--batch-size", "10", "--no-progress"],
