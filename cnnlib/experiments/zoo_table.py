@@ -95,7 +95,7 @@ def run(config: Config) -> Result:
 
 
 # One recipe for every model: Adam with a one-cycle schedule (train.fit's defaults), no augmentation.
-QUICK = {"zoo": [list(z) for z in ZOO], "train_images": 800, "test_images": 400, "epochs": 2,
+QUICK = {"zoo": [list(z) for z in ZOO], "train_images": 1000, "test_images": 400, "epochs": 2,
          "lr": 3e-3, "batch_size": 32, "seed": 0}
 FULL = {"zoo": [list(z) for z in ZOO], "train_images": 2000, "test_images": 500, "epochs": 3,
         "lr": 3e-3, "batch_size": 64, "seed": 0}
