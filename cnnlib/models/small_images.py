@@ -1,10 +1,10 @@
-"""Small-image variants of the Part IV families: 1x28x28 grey images (Fashion-MNIST), 10 classes.
+"""Small-image variants of the Part IV and V families: 1x28x28 grey images (Fashion-MNIST), 10 classes.
 
 The ImageNet models expect 3x224x224 images and take minutes per epoch on a CPU. These variants
 keep each family's defining idea (its block, its layout) and shrink what a 28x28 image cannot
 use: stride-4 stems, stages that would reduce 28 pixels to nothing, and widths. Each builder's
 docstring says how it differs from the original. Defaults are num_classes=10, in_channels=1.
-Used by chapters 25-31 and by the one-recipe comparison (`cnnlib.experiments.zoo_table`).
+Used by chapters 25-35 and by the one-recipe comparison (`cnnlib.experiments.zoo_table`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from torch.nn import functional as F
 
 from cnnlib.layers.init import kaiming_init_
 from cnnlib.models.alexnet import AlexNet
+from cnnlib.models.densenet import DenseNet
+from cnnlib.models.efficientnet import B0, EfficientNet
 from cnnlib.models.input_check import input_check_of
 from cnnlib.models.mobilenet_v1 import mobilenet_v1
 from cnnlib.models.mobilenet_v2 import MobileNetV2, Stage
 from cnnlib.models.mobilenet_v3 import mobilenet_v3_small
 from cnnlib.models.registry import register
+from cnnlib.models.regnet import RegNet, RegNetParams
 from cnnlib.models.resnet import Bottleneck
 from cnnlib.models.resnet_cifar import CifarBlock
 from cnnlib.models.shufflenet import shufflenet_v2_x0_5
@@ -160,3 +163,28 @@ def shufflenet_v2_small_images(num_classes: int = 10, in_channels: int = 1) -> n
     model = shufflenet_v2_x0_5(num_classes, in_channels)
     model.maxpool = nn.Identity()
     return model
+
+
+@register
+def densenet_small_images(num_classes: int = 10, in_channels: int = 1) -> DenseNet:
+    """DenseNet with the paper's CIFAR stem (one 3x3 stride-1 conv, no pooling), three blocks of two
+    layers, growth rate 12 and 24 initial features (DenseNet-121: 7x7/2 stem + pool, four blocks,
+    k = 32). The variant trained in chapter 32."""
+    return DenseNet(growth_rate=12, block_config=(2, 2, 2), num_init_features=24,
+                    num_classes=num_classes, in_channels=in_channels, small_inputs=True)
+
+
+@register
+def efficientnet_small_images(num_classes: int = 10, in_channels: int = 1) -> EfficientNet:
+    """EfficientNet-B0's first five stages at width and depth x0.5, no dropout or stochastic depth
+    (B0: seven stages, dropout 0.2, stochastic depth 0.2). The variant trained in chapter 33."""
+    return EfficientNet(width_mult=0.5, depth_mult=0.5, dropout=0.0, stochastic_depth_prob=0.0,
+                        num_classes=num_classes, in_channels=in_channels, stages=B0[:5])
+
+
+@register
+def regnet_small_images(num_classes: int = 10, in_channels: int = 1) -> RegNet:
+    """A RegNetX generated from d=6, w0=16, wa=16, wm=2, g=8 with a 16-channel stride-1 stem
+    (RegNetX-400MF: d=22, w0=24, wa=24.48, wm=2.54, g=16, stride-2 stem of 32). Chapter 34."""
+    return RegNet(RegNetParams(depth=6, w0=16, wa=16.0, wm=2.0, group_width=8),
+                  num_classes=num_classes, in_channels=in_channels, stem_width=16, stem_stride=1)
