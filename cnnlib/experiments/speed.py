@@ -17,8 +17,10 @@ import os
 
 from cnnlib.experiments import Config, Result, experiment
 
-# The recipe chosen on the validation split (chapter 20): a 16-32-64 three-stage CNN with
-# batch norm, Adam + OneCycle, label smoothing 0.1, random flips in training and flip TTA.
+# The recipe chosen on a validation split (50,000 train / 10,000 validation images carved from
+# the training set; chapter 20): a 16-32-64 three-stage CNN with batch norm, Adam + OneCycle,
+# label smoothing 0.1, random flips in training and flip TTA. Its validation run: 91.1%,
+# 91.4% with flip TTA, 72 CPU s on one thread for 4 epochs (a shared machine, load ~15).
 CPU_RECIPE = {"model": "fast_cnn", "widths": [16, 32, 64], "epochs": 4, "batch_size": 256, "lr": 5e-3,
               "label_smoothing": 0.1, "flip": True, "tta_flip": True}
 
@@ -108,7 +110,8 @@ def run(config: Config) -> Result:
              "train_cpu_seconds": round(cpu, 1), "train_images": len(train), "test_images": len(test)}
     return {"device_name": device_name("cpu"), "threads": config["threads"],
             "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
-            "rows": rows, "epochs": [{k: round(v, 4) for k, v in r.items()} for r in history.epochs],
+            "rows": rows, "epochs": [{k: (round(v, 4) if v == v else None) for k, v in r.items()}  # NaN: not scored
+                                  for r in history.epochs],
             "final": final, "baseline": baseline,
             "ratio_wall": round(baseline["train_seconds"] / wall, 2),
             "ratio_cpu": round(baseline["train_cpu_seconds"] / cpu, 2),

@@ -8,7 +8,8 @@
   enough to train on full Fashion-MNIST in under a minute on two CPU cores.
 - `fast_cnn` (chapter 20, CPU recipe): three 3x3 conv-BN-ReLU-maxpool stages (16-32-64
   channels, 28 -> 14 -> 7 -> 3) and one linear layer: about 2 M multiply-adds per image,
-  the net that reaches 92% on full Fashion-MNIST in under a minute on two CPU cores.
+  the net of the CPU speed recipe (goal: 92% on full Fashion-MNIST within a minute on two
+  cores; see results/fashion_speed_cpu.json for what it reached).
 - `fast_resnet` (chapter 20, GPU recipe): a small residual net (32-64-128) for the GPU
   speed run, where the arithmetic is cheap and a wider net buys accuracy.
 """
