@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from cnnlib.layers.conv_norm_act import ConvNormAct
+from cnnlib.layers.init import fan_out_init_
 from cnnlib.layers.make_divisible import make_divisible
 from cnnlib.layers.mbconv import MBConv
 from cnnlib.models.registry import register
@@ -111,7 +112,7 @@ class EfficientNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(dropout, inplace=True),
                                         nn.Linear(head, num_classes))
-        _init_weights(self)
+        fan_out_init_(self, linear="uniform")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # (N, 1280 x w, H/32, W/32)
@@ -119,20 +120,6 @@ class EfficientNet(nn.Module):
         return self.classifier(x)
 
 
-def _init_weights(model: nn.Module) -> None:
-    """The paper code's initialisation: He-normal convs (fan out), uniform(+-1/sqrt(out)) Linear."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            bound = 1.0 / math.sqrt(m.out_features)
-            nn.init.uniform_(m.weight, -bound, bound)
-            nn.init.zeros_(m.bias)
 
 
 def efficientnet(name: str, num_classes: int = 1000, in_channels: int = 3,

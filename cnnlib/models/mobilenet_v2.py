@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from cnnlib.layers.conv_norm_act import ConvNormAct
+from cnnlib.layers.init import fan_out_init_
 from cnnlib.layers.make_divisible import make_divisible
 from cnnlib.models.input_check import check_model_args, expect_input
 from cnnlib.models.registry import register
@@ -92,7 +93,7 @@ class MobileNetV2(nn.Module):
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(nn.Dropout(dropout),
                                         nn.Linear(self.last_channel, num_classes))
-        _init_weights(self)
+        fan_out_init_(self, linear="normal")
         expect_input(self, in_channels)  # padded convs, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,19 +102,6 @@ class MobileNetV2(nn.Module):
         return self.classifier(x)
 
 
-def _init_weights(model: nn.Module) -> None:
-    """Kaiming (fan-out) convs, unit BatchNorms, small Linear weights: torchvision's choice."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
-            nn.init.zeros_(m.bias)
 
 
 @register

@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from cnnlib.layers.conv_norm_act import ConvNormAct
+from cnnlib.layers.init import fan_out_init_
 from cnnlib.layers.make_divisible import make_divisible
 from cnnlib.layers.squeeze_excite import SqueezeExcite
 from cnnlib.models.input_check import check_model_args, expect_input
-from cnnlib.models.mobilenet_v2 import _init_weights
 from cnnlib.models.registry import register
 
 # The paper's BatchNorm settings (TensorFlow's defaults); torchvision uses the same.
@@ -138,7 +138,7 @@ class MobileNetV3(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(head[1], num_classes),  # the paper's final "1x1 conv, k"
         )
-        _init_weights(self)
+        fan_out_init_(self, linear="normal")
         expect_input(self, in_channels)  # padded convs, global pool: any size works
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
