@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -96,24 +97,34 @@ def profile_step(model: nn.Module, batches: Iterable[Batch], steps: int = 20,
     return {key: seconds / counted for key, seconds in totals.items()}
 
 
-def images_per_second(model: nn.Module, batches: Iterable[Batch], steps: int,
-                      device: torch.device | str | None = None, bf16: bool = False,
-                      channels_last: bool = False, compile: bool = False,
-                      warmup: int = 3, clock: Callable[[], float] = time.perf_counter) -> float:
-    """Training throughput (images per second) of one configuration, after `warmup` steps.
+@dataclass
+class Throughput:
+    """Training speed of one configuration: steady-state images per second, and warm-up time."""
+
+    images_per_s: float
+    warmup_seconds: float  # wall seconds of the untimed first steps (torch.compile compiles here)
+
+
+def throughput(model: nn.Module, batches: Iterable[Batch], steps: int,
+               device: torch.device | str | None = None, bf16: bool = False,
+               channels_last: bool = False, compile: bool = False, warmup: int = 3,
+               clock: Callable[[], float] = time.perf_counter) -> Throughput:
+    """Training throughput of one configuration after `warmup` steps, and the warm-up's wall time.
 
     `clock=time.process_time` counts CPU seconds instead of wall seconds (fairer on a shared CPU).
     """
     device = torch.device(device) if device is not None else pick_device()
+    start_wall = time.perf_counter()
     model, runner = prepare_model(model, device, channels_last, compile)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     iterator = iter(batches)
-    seen, start = 0, None
+    seen, start, warmup_seconds = 0, None, 0.0
     for step in range(warmup + steps):
         if step == warmup:
             synchronize(device)
+            warmup_seconds = time.perf_counter() - start_wall
             start, seen = clock(), 0
         try:
             images, labels = next(iterator)
@@ -130,8 +141,17 @@ def images_per_second(model: nn.Module, batches: Iterable[Batch], steps: int,
         seen += len(labels)
     synchronize(device)
     if start is None or seen == 0:
-        raise ValueError(f"images_per_second needs more than warmup={warmup} batches.")
-    return seen / (clock() - start)
+        raise ValueError(f"throughput needs more than warmup={warmup} batches.")
+    return Throughput(seen / (clock() - start), warmup_seconds)
+
+
+def images_per_second(model: nn.Module, batches: Iterable[Batch], steps: int,
+                      device: torch.device | str | None = None, bf16: bool = False,
+                      channels_last: bool = False, compile: bool = False,
+                      warmup: int = 3, clock: Callable[[], float] = time.perf_counter) -> float:
+    """Training images per second of one configuration, after `warmup` steps (see `throughput`)."""
+    return throughput(model, batches, steps, device, bf16, channels_last, compile, warmup,
+                      clock).images_per_s
 
 
 def timed(fn: Callable[[], object]) -> tuple[object, float, float]:

@@ -44,6 +44,8 @@ class History:
     budget: str
     epochs: list[dict[str, float]] = field(default_factory=list)  # one row per epoch
     seconds: float = 0.0  # training wall time, evaluation included
+    eval_seconds: float = 0.0  # the part of `seconds` spent scoring the test set
+    eval_cpu_seconds: float = 0.0  # CPU seconds of this process spent scoring the test set
     standin: bool = False
     note: str = ""  # the data's caveat, e.g. "OFFLINE SUBSET: not an official MNIST result"
     last_train_loss: float = float("nan")  # mean loss of the last finished steps (set even if training diverged)
@@ -349,9 +351,12 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
                        "test_acc": float("nan")}
                 history.last_train_loss = row["train_loss"]
                 if eval_every_epoch or (epoch == epochs and k == evals_per_epoch):
+                    eval_start, eval_cpu = time.perf_counter(), time.process_time()
                     row["test_loss"], row["test_acc"] = evaluate(model, test, device=device, bf16=bf16,
                                                                  channels_last=channels_last, tta_flip=tta_flip,
                                                                  shard=world > 1)
+                    history.eval_seconds += time.perf_counter() - eval_start
+                    history.eval_cpu_seconds += time.process_time() - eval_cpu
                     model.train()
                 history.epochs.append(row)
                 seen = 0

@@ -142,10 +142,14 @@ class FastCNN(nn.Module):
 
     `widths` are the stages' channel counts; each stage halves the map (28 -> 14 -> 7 -> 3
     for three stages), and the classifier reads the whole last map (64 x 3 x 3 = 576 inputs).
+    `pool_first=True` orders each stage conv -> max pool -> BN -> ReLU instead: the same
+    parameters, but BN and ReLU work on the pooled map, a quarter of the values (faster on a
+    CPU, where these memory-bound layers cost as much as the convolutions). Max pooling
+    commutes with ReLU, but not with BN's per-channel scale, so it is a different network.
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
-                 widths: tuple[int, ...] = (16, 32, 64)) -> None:
+                 widths: tuple[int, ...] = (16, 32, 64), pool_first: bool = False) -> None:
         super().__init__()
         widths = tuple(widths)
         if not widths:
@@ -160,7 +164,11 @@ class FastCNN(nn.Module):
                              f"use >= {2 ** len(widths)} or fewer widths.")
         stages, channels = [], in_channels
         for width in widths:
-            stages += [conv_bn_relu(channels, width, 3, 1), nn.MaxPool2d(2)]
+            if pool_first:  # BN and ReLU then run on maps 4x smaller
+                stages += [nn.Conv2d(channels, width, 3, padding=1, bias=False), nn.MaxPool2d(2),
+                           nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+            else:
+                stages += [conv_bn_relu(channels, width, 3, 1), nn.MaxPool2d(2)]
             channels = width
         self.features = nn.Sequential(*stages)
         self.classifier = nn.Sequential(nn.Flatten(),  # (N, 64, 3, 3) -> (N, 576)
@@ -234,9 +242,9 @@ def fast_lenet(num_classes: int = 10, in_channels: int = 1, image_size: int = 28
 
 @register
 def fast_cnn(num_classes: int = 10, in_channels: int = 1, image_size: int = 28,
-             widths: tuple[int, ...] = (16, 32, 64)) -> FastCNN:
+             widths: tuple[int, ...] = (16, 32, 64), pool_first: bool = False) -> FastCNN:
     """Three conv-BN-ReLU-pool stages and one linear layer, for the CPU speed goal (chapter 20)."""
-    return FastCNN(num_classes, in_channels, image_size, widths)
+    return FastCNN(num_classes, in_channels, image_size, widths, pool_first)
 
 
 @register
