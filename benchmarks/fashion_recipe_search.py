@@ -8,7 +8,7 @@ validation; each trial trains one recipe on the 50,000 and scores the 10,000. Ev
 appended to results/fashion_recipe_search_cpu.json (recipe, validation accuracy, wall and CPU
 seconds, load average), so the choice of `CPU_RECIPE` in cnnlib/experiments/speed.py can be
 audited: the best validation accuracy among the trials whose 50,000-image time, scaled by 6/5
-to the full 60,000, stays under 55 s (`pick`, a 5-s margin under the 60-s goal). Wall times
+to the full 60,000, stays under 55 s (`pick_recipe`, a 5-s margin under the 60-s goal). Wall times
 are only comparable on an otherwise idle machine: the load average is stored with each trial.
 Training on 50,000 images takes 5/6 of the time 60,000 take.
 """
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from cnnlib.data import ImageData, load_images  # noqa: E402
-from cnnlib.experiments.speed import train_recipe  # noqa: E402
+from cnnlib.experiments.speed import pick_recipe, train_recipe  # noqa: E402
 from cnnlib.records import device_name  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "results" / "fashion_recipe_search_cpu.json"
@@ -71,14 +71,6 @@ def split(data: ImageData, n_val: int = 10_000, seed: int = 0) -> tuple[ImageDat
                     name="Fashion-MNIST validation (10k of the 60k train)"))
 
 
-def pick(trials: list[dict], limit_s: float = 55.0) -> dict:
-    """The trial with the best validation accuracy whose time scaled to 60,000 images <= limit_s."""
-    fits = [t for t in trials if t["train_seconds"] * 6 / 5 <= limit_s]
-    if not fits:
-        raise ValueError(f"no trial fits {limit_s} s once scaled to 60,000 images; run cheaper ones.")
-    return max(fits, key=lambda t: t["val_acc"])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,7 +93,7 @@ def main() -> None:
         log["trials"].append(row)
         OUT.write_text(json.dumps(log, indent=1) + "\n")
         print(json.dumps(row), flush=True)
-    best = pick(log["trials"])
+    best = pick_recipe(log["trials"])
     print(f"picked: trial {best['trial']}, validation accuracy {best['val_acc']:.2%} in "
           f"{best['train_seconds']} s on 50,000 images: {json.dumps(best['recipe'])}")
 

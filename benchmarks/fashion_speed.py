@@ -63,7 +63,7 @@ def print_table(rows: list[dict], device: torch.device, unit: str) -> None:
     for row in rows:
         against = f"x{row['vs_against']:.2f} vs '{row['against']}'" if row["against"] else ""
         slower = "   <- SLOWER on this device" if row["against"] and row["vs_against"] < 1 else ""
-        print(f"  {row['config']:<28} {row['images_per_s']:>9,.0f}   x{row['vs_plain']:5.2f} vs plain   "
+        print(f"  {row['config']:<30} {row['images_per_s']:>9,.0f}   x{row['vs_plain']:5.2f} vs plain   "
               f"{against}{slower}")
 
 
