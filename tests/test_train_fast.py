@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -194,3 +196,81 @@ def test_speed_experiment_is_registered_for_chapter_20():
     assert full["recipe"] == speed.CPU_RECIPE and full["baseline_epochs"] == 10
     assert full["train_images"] is None and full["threads"] == 2
     assert speed.CPU_RECIPE["model"] == "fast_cnn"
+
+
+def test_cpu_recipe_is_the_one_the_recorded_search_picked():
+    from cnnlib.experiments import recipe_search, speed
+    from cnnlib.records import load_record
+
+    record = load_record("fashion_recipe_search_cpu")
+    rows = record["result"]["rows"]
+    picked = recipe_search.pick_recipe(rows)
+    assert picked["trial"] == record["result"]["picked"]
+    assert picked["recipe"] == speed.CPU_RECIPE  # chosen on validation data, before the test set
+
+
+def test_pick_recipe_keeps_the_time_margin():
+    from cnnlib.experiments.recipe_search import pick_recipe
+
+    rows = [{"trial": 1, "val_acc": 0.93, "train_seconds": 50.0},  # 60 s on 60k: too slow
+            {"trial": 2, "val_acc": 0.92, "train_seconds": 40.0},
+            {"trial": 3, "val_acc": 0.91, "train_seconds": 30.0}]
+    assert pick_recipe(rows)["trial"] == 2
+    with pytest.raises(ValueError, match="no trial fits"):
+        pick_recipe(rows, limit_s=10.0)
+
+
+def test_split_validation_is_disjoint_and_fixed():
+    from cnnlib.experiments.recipe_search import split_validation
+
+    data = _toy_data(100, 0)
+    data = replace(data, images=torch.arange(100.0).view(100, 1, 1, 1).expand(100, 1, 12, 12))
+    train, val = split_validation(data, n_val=20)
+    ids = lambda d: set(d.images[:, 0, 0, 0].tolist())  # noqa: E731
+    assert len(train) == 80 and len(val) == 20 and not ids(train) & ids(val)
+    assert ids(split_validation(data, n_val=20)[1]) == ids(val)
+    with pytest.raises(ValueError, match="n_val"):
+        split_validation(data, n_val=100)
+
+
+def test_helpful_switches_follow_the_table():
+    from cnnlib.experiments.speed import TABLE_ROWS, helpful_switches
+
+    def rows(cl: float, bf16: float, both: float) -> list[dict]:
+        ratios = {TABLE_ROWS[3]: cl, TABLE_ROWS[4]: bf16, TABLE_ROWS[5]: both}
+        return [{"config": name, "vs_against": ratios.get(name, 1.0)} for name in TABLE_ROWS[:6]]
+
+    assert helpful_switches(rows(1.5, 0.8, 1.2)) == {"channels_last": True, "bf16": True}
+    assert helpful_switches(rows(1.5, 1.3, 0.9)) == {"channels_last": True, "bf16": False}
+    assert helpful_switches(rows(0.8, 1.3, 0.5)) == {"channels_last": False, "bf16": True}
+    assert helpful_switches(rows(0.8, 0.25, 2.0)) == {"channels_last": False, "bf16": False}
+
+
+def test_throughput_reports_the_warmup_apart():
+    from cnnlib.fast import throughput
+
+    data = _toy_data(256, 0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(144, 2))
+    measured = throughput(model, data.batches(32, shuffle=True), steps=4, device="cpu")
+    assert measured.images_per_s > 0 and measured.warmup_seconds > 0
+    with pytest.raises(ValueError, match="more than warmup"):
+        throughput(model, data.batches(128), steps=4, device="cpu")
+
+
+def test_fit_times_the_test_scoring_apart():
+    data = _toy_data(128, 0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(144, 2))
+    history = fast_fit(model, data, data, epochs=2, batch_size=32, device="cpu", progress=False,
+                       verbose=False)
+    assert 0 < history.eval_seconds < history.seconds and history.eval_cpu_seconds >= 0
+
+
+def test_fast_cnn_pool_first_has_the_same_parameters_and_output_shape():
+    from cnnlib.models import build_model
+
+    plain, pooled = build_model("fast_cnn"), build_model("fast_cnn", pool_first=True)
+    assert [p.shape for p in plain.parameters()] == [p.shape for p in pooled.parameters()]
+    x = torch.randn(4, 1, 28, 28)
+    assert pooled(x).shape == plain(x).shape == (4, 10)
+    kinds = [type(m).__name__ for m in pooled.features][:4]
+    assert kinds == ["Conv2d", "MaxPool2d", "BatchNorm2d", "ReLU"]

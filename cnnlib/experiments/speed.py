@@ -8,7 +8,7 @@ switched on only where the table just measured them to help; (3) d2l's LeNet rec
 the same data, and the time ratio of the two. Times are wall and CPU seconds
 (`cnnlib.fast.timed`) of training alone (scoring the test set is timed apart); the machine's
 load average is stored with them. The recipe was chosen on a validation split carved from
-the training set (`benchmarks/fashion_recipe_search.py`, results/fashion_recipe_search_cpu.json);
+the training set (`cnnlib.experiments.recipe_search`, results/fashion_recipe_search_cpu.json);
 the test set is scored only at the end. `python scripts/record.py fashion_speed_cpu` or
 `benchmarks/fashion_speed.py --device cpu --record` writes results/fashion_speed_cpu.json.
 """
@@ -20,7 +20,8 @@ import os
 from cnnlib.experiments import Config, Result, experiment
 
 # The recipe chosen on a validation split (50,000 train / 10,000 validation images carved from
-# the training set; trial 16 of results/fashion_recipe_search_cpu.json): the 16-32-64 fast_cnn
+# the training set; trial 16 of results/fashion_recipe_search_cpu.json, picked by
+# cnnlib.experiments.recipe_search.pick_recipe): the 16-32-64 fast_cnn
 # with each stage ordered conv -> max pool -> BN -> ReLU, Adam + OneCycle to lr 0.02, batch 256,
 # label smoothing 0.1, random flips in training and flip TTA, 10 epochs; channels_last and
 # bf16 autocast where they help. The rule that picked it, fixed before the test set was
@@ -56,18 +57,6 @@ def train_recipe(recipe: Config, train, test, device="cpu", seed: int = 0, progr
         channels_last=recipe.get("channels_last", False), bf16=recipe.get("bf16", False),
         device=device, seed=seed, progress=progress, verbose=False, name=recipe["model"]))
     return history, wall - history.eval_seconds, cpu - history.eval_cpu_seconds
-
-
-def pick_recipe(trials: list[dict], limit_s: float = 55.0) -> dict:
-    """The search trial with the best validation accuracy whose time, scaled to 60,000 images, fits.
-
-    `trials` are rows of results/fashion_recipe_search_cpu.json (trained on 50,000 images, so
-    their seconds are scaled by 6/5); `limit_s` leaves a margin under the 60-s goal.
-    """
-    fits = [t for t in trials if t["train_seconds"] * 6 / 5 <= limit_s]
-    if not fits:
-        raise ValueError(f"no trial fits {limit_s} s once scaled to 60,000 images; run cheaper ones.")
-    return max(fits, key=lambda t: t["val_acc"])
 
 
 TABLE_ROWS = ("DataLoader + PIL, batch 64", "tensors in memory, batch 64", "tensors, batch 256",
