@@ -274,3 +274,27 @@ def test_fast_cnn_pool_first_has_the_same_parameters_and_output_shape():
     assert pooled(x).shape == plain(x).shape == (4, 10)
     kinds = [type(m).__name__ for m in pooled.features][:4]
     assert kinds == ["Conv2d", "MaxPool2d", "BatchNorm2d", "ReLU"]
+
+
+def test_pick_epochs_takes_the_cheapest_that_clears_the_goal():
+    from cnnlib.experiments.speed_gpu import pick_epochs
+
+    sweep = [{"epochs": 2, "val_acc": 0.935, "train_seconds": 1.0},
+             {"epochs": 4, "val_acc": 0.944, "train_seconds": 2.0},
+             {"epochs": 8, "val_acc": 0.950, "train_seconds": 4.0}]
+    goal = {"test_acc": 0.94, "train_seconds": 3.0}
+    assert pick_epochs(sweep, goal, margin=0.003)["epochs"] == 4
+    assert pick_epochs(sweep, goal, margin=0.02)["epochs"] == 4  # none clears: best that fits
+    assert pick_epochs(sweep, {"test_acc": 0.9, "train_seconds": 0.5}, 0.0)["epochs"] == 2
+
+
+def test_gpu_speed_run_works_end_to_end_on_the_cpu():
+    """The GPU experiment's code path (table with compile, sweep, compiled goal runs), tiny."""
+    from cnnlib.experiments import EXPERIMENTS
+
+    exp = EXPERIMENTS["fashion_speed_gpu"]
+    result = exp.run(exp.config("quick"))
+    assert [r["config"] for r in result["rows"]][-1] == "batch 256 + torch.compile"
+    assert len(result["sweep"]) == 1 and len(result["finals"]) == 2
+    for final in result["finals"]:
+        assert final["train_seconds"] < 10  # compiled beforehand: no compile in the timing
