@@ -225,7 +225,9 @@ def test_real_sigint_during_a_run():
     env = dict(os.environ, CNNLIB_DEVICE="cpu", CNNLIB_BUDGET="quick", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "cnnlib", "train", "--model", "mnist_cnn", "--dataset", "mnist",
                              "--epochs", "20", "--batch-size", "32"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            # a shell's background job inherits SIGINT ignored; Ctrl-C is the default
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = b""
     while b"\n" not in first and b"\r" not in first:  # the first note or progress update: under way
         chunk = os.read(proc.stderr.fileno(), 256)  # unbuffered, so communicate() misses nothing
