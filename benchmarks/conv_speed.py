@@ -26,11 +26,12 @@ from cnnlib.records import save_record  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    for key, value in conv_speed.FULL.items():
+    sizes = {key: value for key, value in conv_speed.FULL.items() if key != "device"}
+    for key, value in sizes.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--record", action="store_true", help="write the record (defaults only)")
     args = parser.parse_args()
-    config = {key: getattr(args, key) for key in conv_speed.FULL}
+    config = {key: getattr(args, key) for key in sizes} | {"device": "cpu"}
     start = time.perf_counter()
     result = conv_speed.run(config)
     print(f"conv2d speed, {config['channels']}->{config['channels']} channels, "

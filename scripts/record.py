@@ -44,14 +44,21 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         exp = EXPERIMENTS[name]
         config = exp.config("full")
+        needs = config.get("device")  # an experiment made for one device names it
+        if needs and needs != "cpu" and not needs.startswith(device.split(":")[0]):
+            message = f"{name} runs on {needs} (its configuration says so); this machine has {device}"
+            if not args.all:
+                parser.error(message + ": run it on such a machine.")
+            print(f"== skipping {message}", flush=True)
+            continue
         command = "python scripts/record.py " + name + (f" --device {args.device}" if args.device else "")
         print(f"== recording {name} on {device} with {config}", flush=True)
         seed_everything(0)
         start = time.perf_counter()
         result = exp.run(config)
         seconds = time.perf_counter() - start
-        path = save_record(name, command=command, config=config, result=result, device=device,
-                           seconds=seconds)
+        path = save_record(name, command=command, config=config, result=result,
+                           device=needs or device, seconds=seconds)
         print(f"== wrote {path} ({seconds:.0f} s)", flush=True)
     return 0
 

@@ -67,9 +67,9 @@ def run(config: Config) -> Result:
 
 
 QUICK = {"batch": 2, "channels": 16, "size": 28, "kernel": 3, "threads": 1, "rounds": 1,
-         "min_run_time": 0.05}
+         "min_run_time": 0.05, "device": "cpu"}
 FULL = {"batch": 8, "channels": 64, "size": 56, "kernel": 3, "threads": 1, "rounds": 5,
-        "min_run_time": 1.0}
+        "min_run_time": 1.0, "device": "cpu"}
 
 experiment("conv_speed_cpu", quick=QUICK, full=FULL, chapter="20_training_fast",
            about="im2col conv2d against F.conv2d, one thread, with the matmul floor")(run)

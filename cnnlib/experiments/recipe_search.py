@@ -104,8 +104,9 @@ def run(config: Config, only: list[int] | None = None,
 
 
 QUICK = {"trials": [{**SEARCH_BASE, "epochs": 1}, {**SEARCH_BASE, "epochs": 1, "pool_first": True}],
-         "limit": 4096, "val_images": 1024, "threads": 2, "limit_s": 55.0}
-FULL = {"trials": SEARCH_TRIALS, "limit": None, "val_images": 10_000, "threads": 2, "limit_s": 55.0}
+         "limit": 4096, "val_images": 1024, "threads": 2, "limit_s": 55.0, "device": "cpu"}
+FULL = {"trials": SEARCH_TRIALS, "limit": None, "val_images": 10_000, "threads": 2, "limit_s": 55.0,
+        "device": "cpu"}
 
 experiment("fashion_recipe_search_cpu", quick=QUICK, full=FULL, chapter="20_training_fast",
            about="CPU recipe search on a 50k/10k validation split (picks speed.CPU_RECIPE)")(run)

@@ -159,9 +159,9 @@ def run(config: Config) -> Result:
 
 
 QUICK = {"recipe": {**CPU_RECIPE, "epochs": 1}, "train_images": 4096, "baseline_epochs": 1,
-         "table_steps": 5, "threads": 2, "compile": False}
+         "table_steps": 5, "threads": 2, "compile": False, "device": "cpu"}
 FULL = {"recipe": CPU_RECIPE, "train_images": None, "baseline_epochs": 10, "table_steps": 60,
-        "threads": 2, "compile": True}
+        "threads": 2, "compile": True, "device": "cpu"}
 
 experiment("fashion_speed_cpu", quick=QUICK, full=FULL, chapter="20_training_fast",
            about="CPU speed run: switch table, fast recipe on full Fashion-MNIST, d2l LeNet baseline")(run)
