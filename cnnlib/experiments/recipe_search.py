@@ -64,13 +64,18 @@ def split_validation(data, n_val: int = 10_000, seed: int = 0):
                     name=f"{data.name} held out for validation ({n_val:,})"))
 
 
+def fitting(rows: list[dict], limit_s: float) -> list[dict]:
+    """The rows trained on 50,000 images whose seconds, scaled by 6/5 to all 60,000, fit limit_s."""
+    return [row for row in rows if row["train_seconds"] * 6 / 5 <= limit_s]
+
+
 def pick_recipe(trials: list[dict], limit_s: float = 55.0) -> dict:
     """The trial with the best validation accuracy whose time, scaled to 60,000 images, fits.
 
     `trials` are rows of this experiment's result (trained on 50,000 images, so their seconds
     are scaled by 6/5); `limit_s` leaves a margin under the 60-s goal.
     """
-    fits = [t for t in trials if t["train_seconds"] * 6 / 5 <= limit_s]
+    fits = fitting(trials, limit_s)
     if not fits:
         raise ValueError(f"no trial fits {limit_s} s once scaled to 60,000 images; run cheaper ones.")
     return max(fits, key=lambda t: t["val_acc"])

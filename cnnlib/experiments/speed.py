@@ -33,9 +33,13 @@ CPU_RECIPE = {"model": "fast_cnn", "widths": [16, 32, 64], "pool_first": True, "
 GOAL = {"test_acc": 0.92, "train_seconds": 60.0}  # issue 14, 2 CPU cores
 
 
-def train_recipe(recipe: Config, train, test, device="cpu", seed: int = 0, progress: bool = False):
+def train_recipe(recipe: Config, train, test, device="cpu", seed: int = 0, progress: bool = False,
+                 model=None, compile: bool = False):
     """Train `recipe` (a CPU_RECIPE-like dict) on `train`, score `test` once.
 
+    The model is built from the recipe (`model`, and `widths`/`pool_first`/`width` where given)
+    unless one is passed (the GPU run passes a model it has already compiled once). Training
+    images get random flips if `flip`, and random padded crops too if `crop_padding` is set.
     Returns (history, wall s, CPU s): the seconds of training alone, without the scoring of
     `test` at the end (its time is in `history.eval_seconds` / `history.eval_cpu_seconds`).
     """
@@ -47,15 +51,24 @@ def train_recipe(recipe: Config, train, test, device="cpu", seed: int = 0, progr
     from cnnlib.runtime import seed_everything
 
     seed_everything(seed)
-    model = build_model(recipe["model"], widths=tuple(recipe["widths"]),
-                        pool_first=recipe.get("pool_first", False))
-    flips = torch.Generator().manual_seed(seed)
-    aug = (lambda x: augment.random_flip(x, generator=flips)) if recipe["flip"] else None
+    if model is None:
+        kwargs = {key: recipe[key] for key in ("pool_first", "width") if key in recipe}
+        if "widths" in recipe:
+            kwargs["widths"] = tuple(recipe["widths"])
+        model = build_model(recipe["model"], **kwargs)
+    if recipe.get("crop_padding"):
+        aug = augment.flip_and_crop(padding=recipe["crop_padding"], flip=recipe["flip"], seed=seed)
+    elif recipe["flip"]:
+        flips = torch.Generator().manual_seed(seed)
+        aug = lambda x: augment.random_flip(x, generator=flips)  # noqa: E731
+    else:
+        aug = None
     history, wall, cpu = timed(lambda: fast_fit(
         model, train, test, epochs=recipe["epochs"], batch_size=recipe["batch_size"], lr=recipe["lr"],
         label_smoothing=recipe["label_smoothing"], augment=aug, tta_flip=recipe["tta_flip"],
         channels_last=recipe.get("channels_last", False), bf16=recipe.get("bf16", False),
-        device=device, seed=seed, progress=progress, verbose=False, name=recipe["model"]))
+        compile=compile, device=device, seed=seed, progress=progress, verbose=False,
+        name=recipe["model"]))
     return history, wall - history.eval_seconds, cpu - history.eval_cpu_seconds
 
 

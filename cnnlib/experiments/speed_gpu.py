@@ -18,27 +18,19 @@ time is scarce, so one invocation does everything:
 from __future__ import annotations
 
 from cnnlib.experiments import Config, Result, experiment
+from cnnlib.experiments.recipe_search import fitting
 
 
-def _recipe_fit(config: Config, model, train, test, epochs: int, device, compile: bool,
-                seed: int = 0):
-    """fast_fit with the GPU recipe's settings; (history, training seconds without scoring)."""
-    from cnnlib import augment
-    from cnnlib.fast import fast_fit
-
-    history = fast_fit(model, train, test, epochs=epochs, batch_size=config["batch_size"],
-                       lr=config["lr"], label_smoothing=config["label_smoothing"],
-                       channels_last=True, bf16=True, compile=compile,
-                       tta_flip=config["tta_flip"],
-                       augment=augment.flip_and_crop(padding=config["crop_padding"], seed=seed),
-                       device=device, seed=seed, progress=False, verbose=False,
-                       name=config["model"])
-    return history, history.seconds - history.eval_seconds
+def _recipe(config: Config, epochs: int) -> Config:
+    """The GPU recipe as a `speed.train_recipe` dict: flips and crops, channels_last and bf16."""
+    keys = ("model", "width", "batch_size", "lr", "label_smoothing", "crop_padding", "tta_flip")
+    return {key: config[key] for key in keys} | {"epochs": epochs, "flip": True,
+                                                  "channels_last": True, "bf16": True}
 
 
 def pick_epochs(sweep: list[dict], goal: dict, margin: float) -> dict:
     """The cheapest sweep row clearing goal accuracy + margin in time; else the best that fits."""
-    fits = [r for r in sweep if r["train_seconds"] * 6 / 5 <= goal["train_seconds"]]
+    fits = fitting(sweep, goal["train_seconds"])
     clear = [r for r in fits if r["val_acc"] >= goal["test_acc"] + margin]
     if clear:
         return min(clear, key=lambda r: r["epochs"])
@@ -55,7 +47,7 @@ def run(config: Config) -> Result:
 
     from cnnlib.data import load_images
     from cnnlib.experiments.recipe_search import split_validation
-    from cnnlib.experiments.speed import switch_table
+    from cnnlib.experiments.speed import switch_table, train_recipe
     from cnnlib.models import build_model
     from cnnlib.records import device_name
     from cnnlib.runtime import seed_everything
@@ -71,9 +63,7 @@ def run(config: Config) -> Result:
     train, val = split_validation(full_train, config["val_images"])
     sweep = []
     for epochs in config["epoch_grid"]:
-        seed_everything(0)
-        history, seconds = _recipe_fit(config, build_model(config["model"], **model_kwargs),
-                                       train, val, epochs, device, compile=False)
+        history, seconds, _ = train_recipe(_recipe(config, epochs), train, val, device)
         sweep.append({"epochs": epochs, "val_acc": round(history.test_acc, 4),
                       "train_seconds": round(seconds, 2)})
     finals = []
@@ -84,12 +74,12 @@ def run(config: Config) -> Result:
         initial = {k: v.clone() for k, v in model.state_dict().items()}
         warm = full_train.subset(config["batch_size"] * 4)
         start = time.perf_counter()
-        _recipe_fit(config, model, warm, val.subset(config["batch_size"]), 1, device, compile=True)
+        train_recipe(_recipe(config, 1), warm, val.subset(config["batch_size"]), device,
+                     model=model, compile=True)
         compile_seconds = time.perf_counter() - start
         model.load_state_dict(initial)  # back to the same initial weights, compiled
-        seed_everything(0)
-        history, seconds = _recipe_fit(config, model, full_train, test, pick["epochs"], device,
-                                       compile=True)
+        history, seconds, _ = train_recipe(_recipe(config, pick["epochs"]), full_train, test,
+                                           device, model=model, compile=True)
         finals.append({"goal": goal, "epochs": pick["epochs"],
                        "test_acc": round(history.test_acc, 4), "train_seconds": round(seconds, 2),
                        "compile_seconds": round(compile_seconds, 1),
