@@ -9,7 +9,7 @@ from cnnlib import counting, diagrams
 from cnnlib.models import MODELS, build_model
 from cnnlib.published import published
 from cnnlib.summary import count_parameters, layer_table, summary
-from cnnlib.timing import latency, seconds_per_call
+from cnnlib.timing import compare, compare_forward, latency, seconds_per_call
 
 
 def small_net() -> nn.Sequential:
@@ -73,6 +73,29 @@ def test_published_and_timing():
     assert latency(small_net(), (1, 3, 8, 8), min_run_time=0.01) > 0
     with pytest.raises(ValueError, match="threads"):
         seconds_per_call(lambda: None, threads=0)
+
+
+def test_compare_alternates_rounds_and_takes_median_ratios():
+    import time
+
+    result = compare({"slow": lambda: time.sleep(0.002), "fast": lambda: None}, rounds=3,
+                     min_run_time=0.01)
+    assert len(result.rounds) == 3 and set(result.seconds) == {"slow", "fast"}
+    assert result.ratio("slow", "fast") > 10 and result.ratio("fast", "slow") < 0.1
+    assert len(result.ratios("slow", "fast")) == 3
+    with pytest.raises(KeyError, match="no timing named 'medium'"):
+        result.ratio("medium", "fast")
+    with pytest.raises(ValueError, match="rounds"):
+        compare({"fast": lambda: None}, rounds=0)
+
+
+def test_compare_forward_runs_models_as_they_are_without_grad():
+    seen = []
+    net = nn.Sequential(nn.Dropout(0.5), nn.Linear(8, 8)).eval()
+    net.register_forward_hook(lambda m, i, out: seen.append((m.training, out.requires_grad)))
+    timed = compare_forward({"net": net, "plain": lambda x: x + 1}, torch.zeros(2, 8), rounds=2,
+                            min_run_time=0.01)
+    assert set(timed.seconds) == {"net", "plain"} and seen and set(seen) == {(False, False)}
 
 
 def test_builders_are_package_attributes_and_take_weights():
