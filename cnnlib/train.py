@@ -27,9 +27,9 @@ AUX_WEIGHT = 0.3  # GoogLeNet's weight on each auxiliary classifier's loss (Szeg
 
 
 class TrainingDiverged(ValueError):
-    """The training loss became NaN or infinite: `fit` stopped at once (usually the learning rate is too high)."""
+    """The training loss became NaN or infinite: `fit` (or `fit_segmentation`) stopped at once, usually lr too high."""
 
-    def __init__(self, message: str, epoch: int, step: int, loss: float, history: History) -> None:
+    def __init__(self, message: str, epoch: int, step: int, loss: float, history: object) -> None:
         super().__init__(message)
         self.epoch, self.step, self.loss, self.history = epoch, step, loss, history
 
@@ -204,8 +204,26 @@ def _bad_anywhere(bad: bool) -> bool:
     return distributed.all_sum(torch.tensor(float(bad)))[0].item() > 0
 
 
-def _diverged(history: History, epoch: int, step: int, loss: float, lr: float,
-              steps_per_epoch: int) -> TrainingDiverged:
+def check_counts(**counts: object) -> None:
+    """Each count (epochs=, batch_size=, ...) must be a whole number >= 1; a clear error names it."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+
+
+def check_lr(lr: object) -> None:
+    """The learning rate must be a finite positive number; a clear error says what is typical."""
+    try:
+        lr_ok = math.isfinite(float(lr)) and float(lr) > 0
+    except (TypeError, ValueError):
+        lr_ok = False
+    if not lr_ok:
+        raise ValueError(f"lr must be a finite positive number, got {lr!r}; typical values are 1e-4 to 0.1.")
+
+
+def divergence_error(history: object, epoch: int, step: int, loss: float, lr: float,
+                     steps_per_epoch: int) -> TrainingDiverged:
+    """The error a training loop raises at a non-finite loss; `history` is what it recorded so far."""
     what = "NaN" if math.isnan(loss) else f"{loss}"
     return TrainingDiverged(
         f"Training diverged: the loss became {what} at epoch {epoch}, step {step + 1} of {steps_per_epoch} "
@@ -234,18 +252,8 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
     A model with auxiliary outputs (GoogLeNet) trains on main loss + aux_weight x each aux loss.
     A NaN or infinite loss stops training at once with `TrainingDiverged` (a ValueError).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
-    if isinstance(evals_per_epoch, bool) or not isinstance(evals_per_epoch, int) or evals_per_epoch < 1:
-        raise ValueError(f"evals_per_epoch must be a whole number >= 1, got {evals_per_epoch!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
-    try:
-        lr_ok = math.isfinite(float(lr)) and float(lr) > 0
-    except (TypeError, ValueError):
-        lr_ok = False
-    if not lr_ok:
-        raise ValueError(f"lr must be a finite positive number, got {lr!r}; typical values are 1e-4 to 0.1.")
+    check_counts(epochs=epochs, evals_per_epoch=evals_per_epoch, batch_size=batch_size)
+    check_lr(lr)
     if len(train) == 0:
         raise ValueError("the training set is empty; load some images (check `limit`).")
     if drop_last and batch_size > len(train):
@@ -318,7 +326,7 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
                     if not math.isfinite(value):
                         if seen:
                             history.last_train_loss = loss_sum.item() / seen
-                        raise _diverged(history, epoch, step, value, lr, steps_per_epoch)
+                        raise divergence_error(history, epoch, step, value, lr, steps_per_epoch)
                 else:
                     bad = ~torch.isfinite(loss.detach()) & (first_bad < 0)
                     first_bad = torch.where(bad, step, first_bad)
@@ -334,13 +342,13 @@ def fit(model: nn.Module, train: ImageData, test: ImageData, *, epochs: int, lr:
                 bar.update(1)
                 if step % 10 == 0:
                     if not check_now and _bad_anywhere(first_bad.item() >= 0):
-                        raise _diverged(history, epoch, first_bad.item(), bad_loss.item(), lr, steps_per_epoch)
+                        raise divergence_error(history, epoch, first_bad.item(), bad_loss.item(), lr, steps_per_epoch)
                     history.last_train_loss = loss_sum.item() / seen
                     bar.set_postfix(epoch=epoch, loss=f"{history.last_train_loss:.3f}")
                 if step + 1 not in eval_steps:
                     continue
                 if not check_now and _bad_anywhere(first_bad.item() >= 0):
-                    raise _diverged(history, epoch, first_bad.item(), bad_loss.item(), lr, steps_per_epoch)
+                    raise divergence_error(history, epoch, first_bad.item(), bad_loss.item(), lr, steps_per_epoch)
                 # A history row: training metrics since the last row (summed over processes), then the test set.
                 total = torch.tensor(float(seen))
                 if world > 1:

@@ -7,6 +7,7 @@ target is a class per pixel, so the loss is cross-entropy over (N, classes, H, W
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 from cnnlib.canvas import Canvases
 from cnnlib.metrics import boundary_band, mean_iou, pixel_accuracy, pixel_confusion
 from cnnlib.runtime import budget, pick_device
+from cnnlib.train import check_counts, check_lr, divergence_error
 
 
 @dataclass
@@ -62,9 +64,14 @@ def score_segmentation(pred: torch.Tensor, target: torch.Tensor, num_classes: in
 def fit_segmentation(model: nn.Module, train: Canvases, test: Canvases, *, epochs: int, lr: float = 3e-3,
                      batch_size: int = 32, seed: int = 0, device: torch.device | str | None = None,
                      name: str | None = None, progress: bool = True, verbose: bool = True) -> SegmentationResult:
-    """Train with per-pixel cross-entropy (Adam, OneCycle), then score on `test`; prints a summary."""
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}.")
+    """Train with per-pixel cross-entropy (Adam, OneCycle), then score on `test`; prints a summary.
+
+    A NaN or infinite loss stops training before its update with `TrainingDiverged`, as in `fit`.
+    """
+    check_counts(epochs=epochs, batch_size=batch_size)
+    check_lr(lr)
+    if len(train) == 0:
+        raise ValueError("the training set is empty; make some canvases (check `n`).")
     device = torch.device(device) if device is not None else pick_device()
     model = model.to(device)
     num_classes = len(train.mask_classes)
@@ -83,11 +90,15 @@ def fit_segmentation(model: nn.Module, train: Canvases, test: Canvases, *, epoch
             images, masks = images.to(device), masks.to(device)
             logits = model(images)  # (N, classes, H, W)
             loss = F.cross_entropy(logits, masks)  # masks: (N, H, W) int64 class indices
+            value = loss.item()
+            if not math.isfinite(value):  # stop before the update spoils the weights
+                bar.close()
+                raise divergence_error(result, epoch, step, value, lr, steps)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            total, seen = total + loss.item() * len(images), seen + len(images)
+            total, seen = total + value * len(images), seen + len(images)
             bar.update(1)
             if step % 10 == 0:  # a refresh per step would flood a notebook with widget messages
                 bar.set_postfix(epoch=epoch, loss=f"{total / seen:.3f}")

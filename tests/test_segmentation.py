@@ -136,3 +136,22 @@ def test_fit_segmentation_learns_a_toy_task():
     scores = score_segmentation(pred, test.masks, 3)
     assert scores["pixel_acc"] == pytest.approx(result.pixel_acc)
     assert scores["miou"] == pytest.approx(result.miou)
+
+
+def test_fit_segmentation_stops_loudly_on_bad_input():
+    from cnnlib.canvas import Canvases
+    from cnnlib.train import TrainingDiverged
+
+    pixels = torch.zeros(2, 1, 8, 8)
+    pixels[:, 0, 2:6, 2:6] = 1.0
+    train = make_canvases(pixels, torch.tensor([0, 1]), n=8, size=16, items=1, seed=0)
+    model = unet(num_classes=3, widths=(4, 8))
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        fit_segmentation(model, train, train, epochs=0, progress=False, device="cpu")
+    with pytest.raises(ValueError, match="lr must be a finite positive number"):
+        fit_segmentation(model, train, train, epochs=1, lr=float("nan"), progress=False, device="cpu")
+    broken = Canvases(**{**vars(train), "images": train.images.clone()})
+    broken.images[0, 0, 0, 0] = float("nan")                # a damaged pixel
+    with pytest.raises(TrainingDiverged, match="loss became NaN at epoch 1") as error:
+        fit_segmentation(model, broken, train, epochs=2, batch_size=8, progress=False, device="cpu")
+    assert error.value.epoch == 1 and error.value.history.losses == []
