@@ -50,3 +50,21 @@ FULL = {**QUICK, "train_images": 1000, "test_images": 2000, "epochs": 60}
 
 experiment("augmentation", quick=QUICK, full=FULL, chapter="17_data_augmentation",
            about="plain vs shift+flip on a small Fashion-MNIST subset: test accuracy, clean train-test gap")(run)
+
+
+def run_seeds(config: Config) -> Result:
+    """The quick comparison once per seed: how much of its accuracy edge and gap cut is luck."""
+    base = {k: v for k, v in config.items() if k != "seeds"}
+    rows = []
+    for seed in config["seeds"]:
+        plain, aug = run({**base, "seed": seed})["rows"]
+        rows.append({"seed": seed, "plain_test_acc": plain["test_acc"], "aug_test_acc": aug["test_acc"],
+                     "edge": round(aug["test_acc"] - plain["test_acc"], 4),
+                     "plain_gap": plain["gap"], "aug_gap": aug["gap"],
+                     "gap_cut": round(plain["gap"] - aug["gap"], 4)})
+    return {"rows": rows}
+
+
+experiment("augmentation_seeds", quick={**QUICK, "seeds": [0, 1]}, full={**QUICK, "seeds": list(range(8))},
+           chapter="17_data_augmentation",
+           about="the quick augmentation comparison repeated over seeds: its accuracy edge and gap cut")(run_seeds)
