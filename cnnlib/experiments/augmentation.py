@@ -54,6 +54,8 @@ experiment("augmentation", quick=QUICK, full=FULL, chapter="17_data_augmentation
 
 def run_seeds(config: Config) -> Result:
     """The quick comparison once per seed: how much of its accuracy edge and gap cut is luck."""
+    import torch
+
     base = {k: v for k, v in config.items() if k != "seeds"}
     rows = []
     for seed in config["seeds"]:
@@ -62,7 +64,8 @@ def run_seeds(config: Config) -> Result:
                      "edge": round(aug["test_acc"] - plain["test_acc"], 4),
                      "plain_gap": plain["gap"], "aug_gap": aug["gap"],
                      "gap_cut": round(plain["gap"] - aug["gap"], 4)})
-    return {"rows": rows}
+    # the thread count is part of the run: sums in another order grow into other weights
+    return {"rows": rows, "threads": torch.get_num_threads()}
 
 
 experiment("augmentation_seeds", quick={**QUICK, "seeds": [0, 1]}, full={**QUICK, "seeds": list(range(8))},
