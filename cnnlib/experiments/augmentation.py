@@ -71,3 +71,7 @@ def run_seeds(config: Config) -> Result:
 experiment("augmentation_seeds", quick={**QUICK, "seeds": [0, 1]}, full={**QUICK, "seeds": list(range(8))},
            chapter="17_data_augmentation",
            about="the quick augmentation comparison repeated over seeds: its accuracy edge and gap cut")(run_seeds)
+
+experiment("augmentation_full_seeds", quick={**QUICK, "seeds": [1]}, full={**FULL, "seeds": [1, 2]},
+           chapter="17_data_augmentation",
+           about="the recorded augmentation comparison (seed 0) repeated with seeds 1 and 2")(run_seeds)
