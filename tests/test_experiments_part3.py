@@ -25,11 +25,23 @@ def grey_data(n=6, side=28, classes=10):
 
 
 @pytest.mark.parametrize("name, chapter", [("augmentation", "17_data_augmentation"),
+                                           ("augmentation_seeds", "17_data_augmentation"),
+                                           ("augmentation_full_seeds", "17_data_augmentation"),
                                            ("transfer", "19_transfer_learning"),
                                            ("mnist", "16_mnist_cnn")])
 def test_part3_experiments_are_registered(name, chapter):
     exp = EXPERIMENTS[name]
     assert exp.chapter == chapter and exp.quick != exp.full
+
+
+def test_augmentation_seeds_runs_the_comparison_once_per_seed():
+    exp = EXPERIMENTS["augmentation_seeds"]
+    config = {**exp.quick, "train_images": 64, "test_images": 64, "epochs": 1, "seeds": [0, 1]}
+    result = exp.run(config)
+    assert [r["seed"] for r in result["rows"]] == [0, 1] and result["threads"] == torch.get_num_threads()
+    for r in result["rows"]:
+        assert r["edge"] == pytest.approx(r["aug_test_acc"] - r["plain_test_acc"], abs=1e-4)
+        assert r["gap_cut"] == pytest.approx(r["plain_gap"] - r["aug_gap"], abs=1e-4)
 
 
 def test_pad_to_uses_the_background_colour():
