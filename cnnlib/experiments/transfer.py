@@ -175,3 +175,28 @@ FULL = {**QUICK, "source_images": 10000, "source_epochs": 3, "test_images": 1000
 
 experiment("transfer", quick=QUICK, full=FULL, chapter="19_transfer_learning",
            about="Fashion-MNIST 10 classes -> 4 coarse groups with 10 labels each: scratch vs three strategies")(run)
+
+
+def run_seeds(config: Config) -> Result:
+    """`run` once per seed: per strategy, its head start and final edge over training from scratch."""
+    import torch
+
+    base = {k: v for k, v in config.items() if k != "seeds"}
+    rows = []
+    for seed in config["seeds"]:
+        result = run({**base, "seed": seed})
+        scratch_early = early_accuracy(result, "from scratch")
+        mean = result["mean_test_acc"]
+        rows.append({"seed": seed, "source_test_acc": result["source_test_acc"],
+                     "head_start": {s: round(early_accuracy(result, s) - scratch_early, 4) for s in STRATEGIES[1:]},
+                     "final_edge": {s: round(mean[s] - mean["from scratch"], 4) for s in STRATEGIES[1:]}})
+    return {"rows": rows, "threads": torch.get_num_threads()}
+
+
+experiment("transfer_seeds", quick={**QUICK, "seeds": [0, 1]}, full={**QUICK, "seeds": list(range(6))},
+           chapter="19_transfer_learning",
+           about="the quick transfer comparison repeated over seeds: head starts and final edges")(run_seeds)
+
+experiment("transfer_full_seeds", quick={**QUICK, "seeds": [1]}, full={**FULL, "seeds": [1, 2]},
+           chapter="19_transfer_learning",
+           about="the recorded transfer comparison (seed 0) repeated with seeds 1 and 2")(run_seeds)
