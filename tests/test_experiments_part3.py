@@ -28,6 +28,8 @@ def grey_data(n=6, side=28, classes=10):
                                            ("augmentation_seeds", "17_data_augmentation"),
                                            ("augmentation_full_seeds", "17_data_augmentation"),
                                            ("transfer", "19_transfer_learning"),
+                                           ("transfer_seeds", "19_transfer_learning"),
+                                           ("transfer_full_seeds", "19_transfer_learning"),
                                            ("mnist", "16_mnist_cnn")])
 def test_part3_experiments_are_registered(name, chapter):
     exp = EXPERIMENTS[name]
@@ -42,6 +44,15 @@ def test_augmentation_seeds_runs_the_comparison_once_per_seed():
     for r in result["rows"]:
         assert r["edge"] == pytest.approx(r["aug_test_acc"] - r["plain_test_acc"], abs=1e-4)
         assert r["gap_cut"] == pytest.approx(r["plain_gap"] - r["aug_gap"], abs=1e-4)
+
+
+def test_transfer_seeds_reports_head_starts_and_final_edges():
+    exp = EXPERIMENTS["transfer_seeds"]
+    config = {**exp.quick, "source_images": 200, "source_epochs": 1, "test_images": 100, "epochs": 2,
+              "seeds": [0]}
+    (row,) = exp.run(config)["rows"]
+    assert row["seed"] == 0 and set(row["head_start"]) == set(tr.STRATEGIES[1:]) == set(row["final_edge"])
+    assert all(-1 <= v <= 1 for v in [*row["head_start"].values(), *row["final_edge"].values()])
 
 
 def test_pad_to_uses_the_background_colour():
