@@ -63,8 +63,22 @@ def run_experiment(name: str, budget: str | None = None) -> Result:
     return exp.run(exp.config(budget or current_budget()))
 
 
+def over_seeds(run: Callable[[Config], Result], config: Config,
+               summarize: Callable[[Result], dict[str, Any]]) -> Result:
+    """Run `run` once per seed in config["seeds"]; one row per seed: {"seed": s, **summarize(result)}.
+
+    How much of a small comparison is luck: a chapter asserts only what holds for every seed.
+    The torch thread count is recorded too: sums in another order grow into other weights.
+    """
+    import torch
+
+    base = {k: v for k, v in config.items() if k != "seeds"}
+    rows = [{"seed": seed, **summarize(run({**base, "seed": seed}))} for seed in config["seeds"]]
+    return {"rows": rows, "threads": torch.get_num_threads()}
+
+
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if not _module.startswith("_"):
         importlib.import_module(f"{__name__}.{_module}")
 
-__all__ = ["EXPERIMENTS", "Experiment", "experiment", "run_experiment"]
+__all__ = ["EXPERIMENTS", "Experiment", "experiment", "over_seeds", "run_experiment"]

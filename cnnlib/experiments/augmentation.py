@@ -9,7 +9,7 @@ reports, mixes in the harder augmented task and batch-norm's batch statistics).
 
 from __future__ import annotations
 
-from cnnlib.experiments import Config, Result, experiment
+from cnnlib.experiments import Config, Result, experiment, over_seeds
 
 
 def run(config: Config) -> Result:
@@ -52,20 +52,18 @@ experiment("augmentation", quick=QUICK, full=FULL, chapter="17_data_augmentation
            about="plain vs shift+flip on a small Fashion-MNIST subset: test accuracy, clean train-test gap")(run)
 
 
-def run_seeds(config: Config) -> Result:
-    """The quick comparison once per seed: how much of its accuracy edge and gap cut is luck."""
-    import torch
+def edge_and_gap_cut(result: Result) -> dict:
+    """One comparison's summary: both test accuracies and gaps, the accuracy edge, the gap cut."""
+    plain, aug = result["rows"]
+    return {"plain_test_acc": plain["test_acc"], "aug_test_acc": aug["test_acc"],
+            "edge": round(aug["test_acc"] - plain["test_acc"], 4),
+            "plain_gap": plain["gap"], "aug_gap": aug["gap"],
+            "gap_cut": round(plain["gap"] - aug["gap"], 4)}
 
-    base = {k: v for k, v in config.items() if k != "seeds"}
-    rows = []
-    for seed in config["seeds"]:
-        plain, aug = run({**base, "seed": seed})["rows"]
-        rows.append({"seed": seed, "plain_test_acc": plain["test_acc"], "aug_test_acc": aug["test_acc"],
-                     "edge": round(aug["test_acc"] - plain["test_acc"], 4),
-                     "plain_gap": plain["gap"], "aug_gap": aug["gap"],
-                     "gap_cut": round(plain["gap"] - aug["gap"], 4)})
-    # the thread count is part of the run: sums in another order grow into other weights
-    return {"rows": rows, "threads": torch.get_num_threads()}
+
+def run_seeds(config: Config) -> Result:
+    """The comparison once per seed: how much of its accuracy edge and gap cut is luck."""
+    return over_seeds(run, config, edge_and_gap_cut)
 
 
 experiment("augmentation_seeds", quick={**QUICK, "seeds": [0, 1]}, full={**QUICK, "seeds": list(range(8))},

@@ -28,7 +28,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from cnnlib.experiments import Config, Result, experiment
+from cnnlib.experiments import Config, Result, experiment, over_seeds
 
 STRATEGIES = ("from scratch", "fine-tune all", "freeze features", "new head only")
 SOURCE_CLASSES = tuple(range(10))  # the ten Fashion-MNIST classes
@@ -177,20 +177,18 @@ experiment("transfer", quick=QUICK, full=FULL, chapter="19_transfer_learning",
            about="Fashion-MNIST 10 classes -> 4 coarse groups with 10 labels each: scratch vs three strategies")(run)
 
 
-def run_seeds(config: Config) -> Result:
-    """`run` once per seed: per strategy, its head start and final edge over training from scratch."""
-    import torch
+def head_start_and_final_edge(result: Result) -> dict:
+    """One comparison's summary: per strategy, its head start and final edge over scratch."""
+    scratch_early = early_accuracy(result, "from scratch")
+    mean = result["mean_test_acc"]
+    return {"source_test_acc": result["source_test_acc"],
+            "head_start": {s: round(early_accuracy(result, s) - scratch_early, 4) for s in STRATEGIES[1:]},
+            "final_edge": {s: round(mean[s] - mean["from scratch"], 4) for s in STRATEGIES[1:]}}
 
-    base = {k: v for k, v in config.items() if k != "seeds"}
-    rows = []
-    for seed in config["seeds"]:
-        result = run({**base, "seed": seed})
-        scratch_early = early_accuracy(result, "from scratch")
-        mean = result["mean_test_acc"]
-        rows.append({"seed": seed, "source_test_acc": result["source_test_acc"],
-                     "head_start": {s: round(early_accuracy(result, s) - scratch_early, 4) for s in STRATEGIES[1:]},
-                     "final_edge": {s: round(mean[s] - mean["from scratch"], 4) for s in STRATEGIES[1:]}})
-    return {"rows": rows, "threads": torch.get_num_threads()}
+
+def run_seeds(config: Config) -> Result:
+    """`run` once per seed: how much of each strategy's head start and final edge is luck."""
+    return over_seeds(run, config, head_start_and_final_edge)
 
 
 experiment("transfer_seeds", quick={**QUICK, "seeds": [0, 1]}, full={**QUICK, "seeds": list(range(6))},
